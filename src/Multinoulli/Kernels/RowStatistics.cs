@@ -1,0 +1,30 @@
+namespace Multinoulli.Kernels;
+
+/// <summary>What pass one learned about a row of logits.</summary>
+internal enum RowKind : byte
+{
+    /// <summary>At least one finite logit, no +∞ and no NaN: the ordinary case.</summary>
+    Finite,
+
+    /// <summary>Every logit is −∞: there is no distribution (0/0), or, with masking, an all-zero one.</summary>
+    AllMasked,
+
+    /// <summary>At least one +∞ and no NaN: the +∞ classes share the probability equally.</summary>
+    PositiveInfinity,
+
+    /// <summary>A NaN somewhere: every output of the row is NaN.</summary>
+    NaN,
+}
+
+/// <summary>The row's maximum logit and Σ exp((z − max)/temperature), accumulated in float64.</summary>
+internal readonly record struct RowStatistics(RowKind Kind, double Max, double SumExp)
+{
+    public static RowStatistics Special(RowKind kind) => new(kind, double.NaN, double.NaN);
+
+    /// <summary>log Σ exp(z/temperature): the normalizer of softmax(z/temperature).</summary>
+    public double LogNormalizer(double inverseTemperature) => Max * inverseTemperature + Math.Log(SumExp);
+
+    /// <summary>The shift in logit units such that exp((z − shift)/temperature) is the probability: max + temperature·log Σ.</summary>
+    public (double High, double Low) ProbabilityShift(double temperature) =>
+        VectorMath.TwoSum(Max, temperature * Math.Log(SumExp));
+}

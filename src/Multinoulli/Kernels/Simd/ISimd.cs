@@ -1,0 +1,58 @@
+using System.Numerics;
+
+namespace Multinoulli.Kernels.Simd;
+
+/// <summary>
+/// The few vector primitives the kernels need, for one vector width and one element type. Every kernel is
+/// written once against this interface and instantiated for <see cref="Simd512{T}"/>, <see cref="Simd256{T}"/>
+/// and <see cref="SimdScalar{T}"/> (width one), so the scalar fallback runs the very same arithmetic.
+/// Masks are vectors whose true lanes have every bit set.
+/// </summary>
+internal unsafe interface ISimd<TVector, T>
+    where TVector : unmanaged
+    where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    static abstract int Count { get; }
+
+    static abstract TVector Load(T* source);
+
+    /// <summary>Loads <paramref name="count"/> (&lt; Count) elements; the other lanes hold <paramref name="fill"/>. Never reads past them.</summary>
+    static abstract TVector LoadTail(T* source, int count, T fill);
+
+    static abstract void Store(T* destination, TVector value);
+
+    /// <summary>Stores the first <paramref name="count"/> (&lt; Count) lanes; never writes past them.</summary>
+    static abstract void StoreTail(T* destination, int count, TVector value);
+
+    static abstract TVector Create(T value);
+    static abstract TVector Add(TVector left, TVector right);
+    static abstract TVector Subtract(TVector left, TVector right);
+    static abstract TVector Multiply(TVector left, TVector right);
+
+    /// <summary><c>a × b + c</c> with one rounding.</summary>
+    static abstract TVector MultiplyAdd(TVector a, TVector b, TVector c);
+
+    /// <summary>The larger of each pair; which operand comes back when one is NaN is left to the hardware.</summary>
+    static abstract TVector Max(TVector left, TVector right);
+
+    static abstract TVector LessThan(TVector left, TVector right);
+    static abstract TVector Equal(TVector left, TVector right);
+    static abstract TVector Select(TVector mask, TVector whenTrue, TVector whenFalse);
+    static abstract bool Any(TVector mask);
+    static abstract bool All(TVector mask);
+
+    static abstract T MaxAcross(TVector value);
+
+    /// <summary>Adds <paramref name="value"/> into two float64 accumulators (for float, each holds the widened half; for double only <paramref name="low"/> is used).</summary>
+    static abstract void AddWide(TVector value, ref TVector low, ref TVector high);
+
+    /// <summary>The float64 total held by two accumulators filled by <see cref="AddWide"/>.</summary>
+    static abstract double SumWide(TVector low, TVector high);
+
+    /// <summary>
+    /// <paramref name="value"/> × 2ⁿ, where n is the integer kept in the low mantissa bits of
+    /// <paramref name="shifted"/> = x + <see cref="VectorMath"/>'s shifter. Valid for n in [-2·bias, 1];
+    /// the power is applied in two halves so results in the subnormal range round once, correctly.
+    /// </summary>
+    static abstract TVector ScaleByPowerOfTwo(TVector value, TVector shifted);
+}

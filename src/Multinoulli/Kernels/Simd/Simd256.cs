@@ -1,0 +1,139 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Multinoulli.Kernels.Simd;
+
+/// <summary>AVX2 with FMA (8 floats or 4 doubles a vector).</summary>
+internal readonly unsafe struct Simd256<T> : ISimd<Vector256<T>, T>
+    where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    public static bool IsSupported => Vector256.IsHardwareAccelerated && Avx2.IsSupported && Fma.IsSupported;
+
+    public static int Count => Vector256<T>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Load(T* source) => Vector256.Load(source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> LoadTail(T* source, int count, T fill)
+    {
+        var mask = TailMask(count);
+        Vector256<T> loaded = typeof(T) == typeof(float)
+            ? Avx.MaskLoad((float*)source, mask.AsSingle()).As<float, T>()
+            : Avx.MaskLoad((double*)source, mask.AsDouble()).As<double, T>();
+        return Vector256.ConditionalSelect(mask, loaded, Vector256.Create(fill));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(T* destination, Vector256<T> value) => value.Store(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreTail(T* destination, int count, Vector256<T> value)
+    {
+        var mask = TailMask(count);
+        if (typeof(T) == typeof(float))
+            Avx.MaskStore((float*)destination, mask.AsSingle(), value.AsSingle());
+        else
+            Avx.MaskStore((double*)destination, mask.AsDouble(), value.AsDouble());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> TailMask(int count) =>
+        typeof(T) == typeof(float)
+            ? Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).As<int, T>()
+            : Vector256.LessThan(Vector256<long>.Indices, Vector256.Create((long)count)).As<long, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Create(T value) => Vector256.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Add(Vector256<T> left, Vector256<T> right) => left + right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Subtract(Vector256<T> left, Vector256<T> right) => left - right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Multiply(Vector256<T> left, Vector256<T> right) => left * right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> MultiplyAdd(Vector256<T> a, Vector256<T> b, Vector256<T> c)
+    {
+        if (typeof(T) == typeof(float))
+            return Vector256.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+        return Vector256.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Max(Vector256<T> left, Vector256<T> right) => Vector256.MaxNative(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> LessThan(Vector256<T> left, Vector256<T> right) => Vector256.LessThan(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Equal(Vector256<T> left, Vector256<T> right) => Vector256.Equals(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Select(Vector256<T> mask, Vector256<T> whenTrue, Vector256<T> whenFalse) =>
+        Vector256.ConditionalSelect(mask, whenTrue, whenFalse);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Any(Vector256<T> mask) => mask.ExtractMostSignificantBits() != 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool All(Vector256<T> mask) => mask.ExtractMostSignificantBits() == (1ul << Vector256<T>.Count) - 1;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T MaxAcross(Vector256<T> value)
+    {
+        var half = Vector128.MaxNative(value.GetLower(), value.GetUpper());
+        T max = half.GetElement(0);
+        for (int i = 1; i < Vector128<T>.Count; i++)
+        {
+            T element = half.GetElement(i);
+            if (element > max || T.IsNaN(element)) max = element;
+        }
+        return max;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddWide(Vector256<T> value, ref Vector256<T> low, ref Vector256<T> high)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            var single = value.AsSingle();
+            low = (low.AsDouble() + Vector256.WidenLower(single)).As<double, T>();
+            high = (high.AsDouble() + Vector256.WidenUpper(single)).As<double, T>();
+        }
+        else
+        {
+            low += value;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double SumWide(Vector256<T> low, Vector256<T> high) =>
+        typeof(T) == typeof(float)
+            ? Vector256.Sum(low.AsDouble() + high.AsDouble())
+            : Vector256.Sum(low.AsDouble());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> ScaleByPowerOfTwo(Vector256<T> value, Vector256<T> shifted)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            var biased = shifted.AsInt32() - Vector256.Create(VectorMath.SingleShifterBits - 2 * 127);
+            var k1 = Vector256.ShiftRightLogical(biased, 1);
+            var k2 = biased - k1;
+            return (value.AsSingle() * Vector256.ShiftLeft(k1, 23).AsSingle() * Vector256.ShiftLeft(k2, 23).AsSingle()).As<float, T>();
+        }
+        else
+        {
+            var biased = shifted.AsInt64() - Vector256.Create(VectorMath.DoubleShifterBits - 2 * 1023L);
+            var k1 = Vector256.ShiftRightLogical(biased, 1);
+            var k2 = biased - k1;
+            return (value.AsDouble() * Vector256.ShiftLeft(k1, 52).AsDouble() * Vector256.ShiftLeft(k2, 52).AsDouble()).As<double, T>();
+        }
+    }
+}

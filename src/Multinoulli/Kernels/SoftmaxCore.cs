@@ -1,0 +1,112 @@
+using System.Numerics;
+
+namespace Multinoulli.Kernels;
+
+/// <summary>The type-generic body behind every <see cref="Softmax"/> overload: validate, pin, split over threads.</summary>
+internal static unsafe class SoftmaxCore<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    public enum Output { Probabilities, LogProbabilities }
+
+    public static void Distribution(ReadOnlySpan<T> logits, Span<T> destination, SoftmaxOptions? options, Output output)
+    {
+        if (logits.IsEmpty) ThrowHelper.EmptyInput(nameof(logits));
+        Rows(logits, logits.Length, destination, options, output);
+    }
+
+    public static void Rows(ReadOnlySpan<T> logits, int classes, Span<T> destination, SoftmaxOptions? options, Output output)
+    {
+        int rows = Validate.Rows(logits, classes);
+        Validate.Destination(logits.Length, destination);
+        Validate.InPlaceOrDisjoint(logits, destination, nameof(destination), nameof(logits));
+        options ??= SoftmaxOptions.Default;
+        double temperature = options.Temperature;
+        bool masked = options.Masked;
+        fixed (T* source = logits)
+        fixed (T* target = destination)
+        {
+            nint z = (nint)source, d = (nint)target;
+            RowParallel.For(rows, classes, options.MaxDegreeOfParallelism, (first, count) =>
+            {
+                nint offset = (nint)first * classes;
+                if (output == Output.Probabilities)
+                    Dispatch<T>.Probabilities((T*)z + offset, (T*)d + offset, count, classes, temperature, masked);
+                else
+                    Dispatch<T>.LogProbabilities((T*)z + offset, (T*)d + offset, count, classes, temperature, masked);
+            });
+        }
+    }
+
+    public static T LogSumExp(ReadOnlySpan<T> logits, SoftmaxOptions? options)
+    {
+        if (logits.IsEmpty) ThrowHelper.EmptyInput(nameof(logits));
+        T result = default;
+        fixed (T* source = logits)
+            Dispatch<T>.LogSumExp(source, &result, 1, logits.Length, (options ?? SoftmaxOptions.Default).Temperature);
+        return result;
+    }
+
+    public static T SmoothMax(ReadOnlySpan<T> logits, SoftmaxOptions? options)
+    {
+        if (logits.IsEmpty) ThrowHelper.EmptyInput(nameof(logits));
+        options ??= SoftmaxOptions.Default;
+        T result = default;
+        fixed (T* source = logits)
+            Dispatch<T>.SmoothMax(source, &result, 1, logits.Length, options.Temperature, options.Masked);
+        return result;
+    }
+
+    public enum Reduction { LogSumExp, SmoothMax }
+
+    public static void PerRow(ReadOnlySpan<T> logits, int classes, Span<T> destination, SoftmaxOptions? options, Reduction reduction)
+    {
+        int rows = Validate.Rows(logits, classes);
+        Validate.Destination(rows, destination);
+        Validate.Disjoint(logits, destination, nameof(destination), nameof(logits));
+        options ??= SoftmaxOptions.Default;
+        double temperature = options.Temperature;
+        bool masked = options.Masked;
+        fixed (T* source = logits)
+        fixed (T* target = destination)
+        {
+            nint z = (nint)source, d = (nint)target;
+            RowParallel.For(rows, classes, options.MaxDegreeOfParallelism, (first, count) =>
+            {
+                T* rowLogits = (T*)z + (nint)first * classes;
+                if (reduction == Reduction.LogSumExp)
+                    Dispatch<T>.LogSumExp(rowLogits, (T*)d + first, count, classes, temperature);
+                else
+                    Dispatch<T>.SmoothMax(rowLogits, (T*)d + first, count, classes, temperature, masked);
+            });
+        }
+    }
+
+    public enum Backward { Probabilities, LogProbabilities }
+
+    public static void Gradient(ReadOnlySpan<T> outputs, ReadOnlySpan<T> outputGradient, int classes, Span<T> destination, SoftmaxOptions? options, Backward kind)
+    {
+        string outputsName = kind == Backward.Probabilities ? "probabilities" : "logProbabilities";
+        int rows = Validate.Rows(outputs, classes, outputsName);
+        if (outputGradient.Length != outputs.Length)
+            ThrowHelper.LengthMismatch(nameof(outputGradient), outputs.Length, outputGradient.Length, $"The output gradient must match '{outputsName}'");
+        Validate.Destination(outputs.Length, destination);
+        Validate.InPlaceOrDisjoint(outputs, destination, nameof(destination), outputsName);
+        Validate.InPlaceOrDisjoint(outputGradient, destination, nameof(destination), nameof(outputGradient));
+        options ??= SoftmaxOptions.Default;
+        double temperature = options.Temperature;
+        bool masked = options.Masked;
+        fixed (T* y = outputs)
+        fixed (T* g = outputGradient)
+        fixed (T* target = destination)
+        {
+            nint a = (nint)y, b = (nint)g, d = (nint)target;
+            RowParallel.For(rows, classes, options.MaxDegreeOfParallelism, (first, count) =>
+            {
+                nint offset = (nint)first * classes;
+                if (kind == Backward.Probabilities)
+                    Dispatch<T>.ProbabilitiesBackward((T*)a + offset, (T*)b + offset, (T*)d + offset, count, classes, temperature);
+                else
+                    Dispatch<T>.LogProbabilitiesBackward((T*)a + offset, (T*)b + offset, (T*)d + offset, count, classes, temperature, masked);
+            });
+        }
+    }
+}

@@ -1,0 +1,50 @@
+namespace Multinoulli;
+
+/// <summary>Options shared by the <see cref="Softmax"/> entry points. The defaults give the plain softmax.</summary>
+public sealed record SoftmaxOptions
+{
+    private readonly double _temperature = 1;
+    private readonly int _maxDegreeOfParallelism = -1;
+
+    /// <summary>The defaults: temperature 1, no masking, all cores.</summary>
+    public static SoftmaxOptions Default { get; } = new();
+
+    /// <summary>
+    /// T in softmax(z / T). Below 1 the distribution sharpens toward the arg max, above 1 it flattens toward
+    /// uniform. Must be positive and finite. Default 1.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is zero, negative, infinite or NaN.</exception>
+    public double Temperature
+    {
+        get => _temperature;
+        init
+        {
+            if (!(value > 0 && double.IsFinite(value)))
+                ThrowHelper.OutOfRange(nameof(Temperature), value, "The temperature must be positive and finite.");
+            _temperature = value;
+        }
+    }
+
+    /// <summary>
+    /// Treats −∞ logits as masked-out classes. A row whose every logit is −∞ then gives all-zero probabilities,
+    /// all −∞ log-probabilities, a −∞ smooth max and a zero gradient, instead of NaN (0/0). Rows with at least
+    /// one class left are unaffected: a −∞ logit always has probability exactly 0. Default false.
+    /// </summary>
+    public bool Masked { get; init; }
+
+    /// <summary>
+    /// The most threads a batch call may use; −1 (the default) means every core. Small batches run on the
+    /// calling thread whatever this says. Results never depend on it.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is 0 or below −1.</exception>
+    public int MaxDegreeOfParallelism
+    {
+        get => _maxDegreeOfParallelism;
+        init
+        {
+            if (value == 0 || value < -1)
+                ThrowHelper.OutOfRange(nameof(MaxDegreeOfParallelism), value, "Use −1 for every core, or a positive thread count.");
+            _maxDegreeOfParallelism = value;
+        }
+    }
+}
