@@ -51,4 +51,11 @@ internal static unsafe class Dispatch<T> where T : unmanaged, IBinaryFloatingPoi
         else if (Simd256<T>.IsSupported) RowKernels<Simd256<T>, Vector256<T>, T>.LogProbabilitiesBackward(logProbabilities, outputGradient, destination, rows, classes, temperature, masked);
         else RowKernels<SimdScalar<T>, T, T>.LogProbabilitiesBackward(logProbabilities, outputGradient, destination, rows, classes, temperature, masked);
     }
+
+    public static void CrossEntropy(T* logits, int rows, int classes, int* labels, T* targets, in CrossEntropySettings<T> settings, T* gradient, double* losses)
+    {
+        if (Simd512<T>.IsSupported) RowKernels<Simd512<T>, Vector512<T>, T>.CrossEntropy(logits, rows, classes, labels, targets, settings, gradient, losses);
+        else if (Simd256<T>.IsSupported) RowKernels<Simd256<T>, Vector256<T>, T>.CrossEntropy(logits, rows, classes, labels, targets, settings, gradient, losses);
+        else RowKernels<SimdScalar<T>, T, T>.CrossEntropy(logits, rows, classes, labels, targets, settings, gradient, losses);
+    }
 }

@@ -261,6 +261,85 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
         return TSimd.Select(TSimd.Equal(p, zero), zero, TSimd.Multiply(p, TSimd.Subtract(logits, maximum)));
     }
 
+    // ---- cross-entropy -------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The cross-entropy of each row against its label (<paramref name="labels"/>) or soft target
+    /// (<paramref name="targets"/>), written to <paramref name="losses"/> (weighted, unscaled), and when
+    /// <paramref name="gradient"/> is not null, ∂/∂z of (scale × loss) = scale·(p·A − w ⊙ t′). Safe when the
+    /// gradient is the logits buffer itself: each element is read before it is overwritten.
+    /// </summary>
+    public static void CrossEntropy(T* logits, int rows, int classes, int* labels, T* targets, in CrossEntropySettings<T> settings, T* gradient, double* losses)
+    {
+        int width = TSimd.Count;
+        for (int row = 0; row < rows; row++)
+        {
+            nint offset = (nint)row * classes;
+            T* z = logits + offset;
+            T* g = gradient == null ? null : gradient + offset;
+            int label = labels == null ? -1 : labels[row];
+            if (labels != null && settings.HasIgnoreLabel && label == settings.IgnoreLabel)
+            {
+                losses[row] = 0;
+                if (g != null) SpecialRows<T>.Fill(g, classes, T.Zero);
+                continue;
+            }
+            T* soft = targets == null ? null : targets + offset;
+            var rowTargets = new RowTargets<T>(z, classes, label, soft, settings.Weights, settings.Smoothing, settings.Masked);
+            var statistics = Statistics<ShiftArgument<TSimd, TVector, T>>(z, classes, 1);
+            if (statistics.Kind != RowKind.Finite)
+            {
+                losses[row] = rowTargets.SpecialRow(statistics.Kind, z, classes, g, settings.GradientScale);
+                continue;
+            }
+            var (weight, gap) = rowTargets.Sums(z, classes, statistics.Max);
+            losses[row] = weight == 0 ? gap : weight * Math.Log(statistics.SumExp) + gap;
+            if (g == null) continue;
+
+            var (high, low) = statistics.ProbabilityShift(1);
+            var (shiftHigh, shiftLow) = VectorMath.Split<T>(high, low);
+            var probability = ShiftArgument<TSimd, TVector, T>.Create(shiftHigh, shiftLow, 1);
+            var scale = TSimd.Create(T.CreateTruncating(settings.GradientScale));
+            var rowWeight = TSimd.Create(T.CreateTruncating(weight));
+            var uniform = TSimd.Create(T.CreateTruncating(rowTargets.Uniform));
+            var keep = TSimd.Create(T.CreateTruncating(1 - settings.Smoothing));
+            int i = 0;
+            for (; i <= classes - width; i += width)
+            {
+                var w = settings.Weights == null ? TSimd.Create(T.One) : TSimd.Load(settings.Weights + i);
+                var t = soft == null ? TSimd.Create(T.Zero) : TSimd.Load(soft + i);
+                TSimd.Store(g + i, CrossEntropyGradient(TSimd.Load(z + i), t, w, probability, rowWeight, uniform, keep, scale, settings.Masked));
+            }
+            if (i < classes)
+            {
+                int rest = classes - i;
+                var w = settings.Weights == null ? TSimd.Create(T.One) : TSimd.LoadTail(settings.Weights + i, rest, T.Zero);
+                var t = soft == null ? TSimd.Create(T.Zero) : TSimd.LoadTail(soft + i, rest, T.Zero);
+                TSimd.StoreTail(g + i, rest, CrossEntropyGradient(TSimd.LoadTail(z + i, rest, T.NegativeInfinity), t, w, probability, rowWeight, uniform, keep, scale, settings.Masked));
+            }
+            if (soft == null)
+            {
+                // The one-hot part of the target, added once at the label.
+                double own = settings.GradientScale * rowTargets.Weight(label) * (1 - settings.Smoothing);
+                g[label] = T.CreateTruncating(double.CreateTruncating(g[label]) - own);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVector CrossEntropyGradient(TVector logits, TVector soft, TVector weights, ShiftArgument<TSimd, TVector, T> probability,
+        TVector rowWeight, TVector uniform, TVector keep, TVector scale, bool masked)
+    {
+        probability.Compute(logits, out var hi, out var lo);
+        var p = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
+        var share = masked
+            ? TSimd.Select(TSimd.Equal(logits, TSimd.Create(T.NegativeInfinity)), TSimd.Create(T.Zero), uniform)
+            : uniform;
+        var target = TSimd.MultiplyAdd(soft, keep, share);
+        var difference = TSimd.Subtract(TSimd.Multiply(p, rowWeight), TSimd.Multiply(weights, target));
+        return TSimd.Multiply(difference, scale);
+    }
+
     // ---- backward ------------------------------------------------------------------------------------------
 
     /// <summary>dz = (p ⊙ (g − pᵀg)) / temperature, row by row. Safe when destination is p or g itself.</summary>

@@ -1,0 +1,74 @@
+namespace Multinoulli;
+
+/// <summary>
+/// Options of <see cref="CrossEntropy"/>. With all defaults the loss is the mean of −log softmax(zᵢ)_yᵢ.
+/// For per-row losses (no reduction) use the <c>RowLosses</c> methods.
+/// </summary>
+public sealed record CrossEntropyOptions
+{
+    private readonly double _labelSmoothing;
+    private readonly double[]? _classWeights;
+    private readonly int _maxDegreeOfParallelism = -1;
+
+    /// <summary>The defaults: mean reduction, no weights, no ignored label, no smoothing, no masking, all cores.</summary>
+    public static CrossEntropyOptions Default { get; } = new();
+
+    /// <summary>Mean (the default) or sum.</summary>
+    public Reduction Reduction { get; init; } = Reduction.Mean;
+
+    /// <summary>
+    /// One non-negative, finite weight a class, or null for all ones. A row's loss is −Σⱼ wⱼ tⱼ log pⱼ, so with an
+    /// integer label y it is w_y times the unweighted loss. The length must equal the number of classes.
+    /// </summary>
+    /// <exception cref="ArgumentException">A weight is negative, infinite or NaN.</exception>
+    public double[]? ClassWeights
+    {
+        get => _classWeights;
+        init
+        {
+            if (value is not null)
+                for (int i = 0; i < value.Length; i++)
+                    if (!(value[i] >= 0 && double.IsFinite(value[i])))
+                        throw new ArgumentException($"Class weight {i} is {value[i]}; weights must be finite and non-negative.", nameof(ClassWeights));
+            _classWeights = value;
+        }
+    }
+
+    /// <summary>Rows whose label equals this value add no loss, get a zero gradient and do not count in the mean. Null (the default): none.</summary>
+    public int? IgnoreLabel { get; init; }
+
+    /// <summary>
+    /// ε in [0, 1): the target becomes (1 − ε)·target + ε·uniform. The uniform part covers every class, or with
+    /// <see cref="Masked"/> only the classes whose logit is not −∞ (without masking, a −∞ logit then makes the
+    /// loss +∞, which is the true value). Default 0.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is outside [0, 1).</exception>
+    public double LabelSmoothing
+    {
+        get => _labelSmoothing;
+        init
+        {
+            if (!(value >= 0 && value < 1))
+                ThrowHelper.OutOfRange(nameof(LabelSmoothing), value, "Label smoothing must lie in [0, 1).");
+            _labelSmoothing = value;
+        }
+    }
+
+    /// <summary>
+    /// Treats −∞ logits as masked classes: a row whose every logit is −∞ adds loss 0 and gets a zero gradient
+    /// (instead of NaN), and smoothing spreads only over unmasked classes. Default false.
+    /// </summary>
+    public bool Masked { get; init; }
+
+    /// <inheritdoc cref="SoftmaxOptions.MaxDegreeOfParallelism"/>
+    public int MaxDegreeOfParallelism
+    {
+        get => _maxDegreeOfParallelism;
+        init
+        {
+            if (value == 0 || value < -1)
+                ThrowHelper.OutOfRange(nameof(MaxDegreeOfParallelism), value, "Use −1 for every core, or a positive thread count.");
+            _maxDegreeOfParallelism = value;
+        }
+    }
+}
