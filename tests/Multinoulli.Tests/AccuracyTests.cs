@@ -1,0 +1,126 @@
+using CsCheck;
+
+namespace Multinoulli.Tests;
+
+/// <summary>
+/// Against a float64 reference from the same inputs: a float probability ≥ 1e-30 is within 1e-6 relative error,
+/// a log-probability or log-sum-exp within 1e-6·max(1, |reference|); double within 1e-13 likewise; rows sum to 1.
+/// </summary>
+public class AccuracyTests
+{
+    private const long Iterations = 400;
+
+    public static TheoryData<string> FloatWidths() => [.. Widths<float>.All().Select(w => w.Name)];
+    public static TheoryData<string> DoubleWidths() => [.. Widths<double>.All().Select(w => w.Name)];
+
+    [Theory]
+    [MemberData(nameof(FloatWidths))]
+    public void Float_rows_match_the_float64_reference(string width)
+    {
+        var kernels = Widths<float>.All().Single(w => w.Name == width);
+        Generators.Row(3000).Sample(row => CheckFloat(kernels, Generators.ToSingle(row)), iter: Iterations);
+    }
+
+    [Theory]
+    [MemberData(nameof(DoubleWidths))]
+    public void Double_rows_match_the_compensated_reference(string width)
+    {
+        var kernels = Widths<double>.All().Single(w => w.Name == width);
+        Generators.Row(3000).Sample(row => CheckDouble(kernels, row), iter: Iterations);
+    }
+
+    [Theory]
+    [MemberData(nameof(FloatWidths))]
+    public void A_million_float_classes_keep_full_accuracy(string width)
+    {
+        var kernels = Widths<float>.All().Single(w => w.Name == width);
+        var random = new Random(20261123);
+        var row = new float[1_000_000];
+        for (int i = 0; i < row.Length; i++) row[i] = (float)(random.NextDouble() * 40 - 20);
+        CheckFloat(kernels, row);
+        // Many equal logits: the case where a float32 running sum drifts furthest.
+        Array.Fill(row, 1.5f);
+        CheckFloat(kernels, row);
+    }
+
+    [Fact]
+    public void A_million_double_classes_keep_full_accuracy()
+    {
+        var random = new Random(7);
+        var row = new double[1_000_000];
+        for (int i = 0; i < row.Length; i++) row[i] = random.NextDouble() * 60 - 30;
+        foreach (var kernels in Widths<double>.All()) CheckDouble(kernels, row);
+    }
+
+    [Fact]
+    public void Temperature_divides_the_logits_before_softmax()
+    {
+        Gen.Select(Generators.Row(500, withNegativeInfinity: false), Gen.Double[0.05, 20]).Sample((row, temperature) =>
+        {
+            var z = Generators.ToSingle(row);
+            var reference = Reference.Softmax(Reference.Widen(z).Select(v => v / temperature).ToArray());
+            var p = new float[z.Length];
+            Softmax.Probabilities(z, p, new SoftmaxOptions { Temperature = temperature });
+            for (int i = 0; i < z.Length; i++)
+                if (reference.P[i] >= 1e-30)
+                    Assert.True(Math.Abs(p[i] - reference.P[i]) <= 1e-6 * reference.P[i], $"T={temperature} i={i}: {p[i]} vs {reference.P[i]}");
+            float lse = Softmax.LogSumExp(z, new SoftmaxOptions { Temperature = temperature });
+            Assert.True(Within(lse, reference.Lse, 1e-6, float.MaxValue), $"T={temperature}: {lse} vs {reference.Lse}");
+        }, iter: Iterations);
+    }
+
+    private static void CheckFloat(Widths<float>.Width kernels, float[] z)
+    {
+        var (log, p, lse) = Reference.Softmax(Reference.Widen(z));
+        var probabilities = new float[z.Length];
+        var logProbabilities = new float[z.Length];
+        var normalizer = new float[1];
+        kernels.Probabilities(z, probabilities, z.Length, 1, false);
+        kernels.LogProbabilities(z, logProbabilities, z.Length, 1, false);
+        kernels.LogSumExp(z, normalizer, z.Length, 1, false);
+        var sum = new CompensatedSum();
+        for (int i = 0; i < z.Length; i++)
+        {
+            sum.Add(probabilities[i]);
+            if (p[i] >= 1e-30)
+                Assert.True(Math.Abs(probabilities[i] - p[i]) <= 1e-6 * p[i], Describe(kernels, z, i, probabilities[i], p[i]));
+            else
+                Assert.True(probabilities[i] >= 0 && probabilities[i] <= 1.0001e-30, Describe(kernels, z, i, probabilities[i], p[i]));
+            Assert.True(Within(logProbabilities[i], log[i], 1e-6, float.MaxValue), Describe(kernels, z, i, logProbabilities[i], log[i]));
+        }
+        Assert.True(Math.Abs(sum.Value - 1) <= 1e-6, $"{kernels}: row of {z.Length} sums to {sum.Value}");
+        Assert.True(Within(normalizer[0], lse, 1e-6, float.MaxValue), $"{kernels}: log-sum-exp {normalizer[0]} vs {lse}");
+    }
+
+    private static void CheckDouble(Widths<double>.Width kernels, double[] z)
+    {
+        var (log, p, lse) = Reference.Softmax(z);
+        var probabilities = new double[z.Length];
+        var logProbabilities = new double[z.Length];
+        var normalizer = new double[1];
+        kernels.Probabilities(z, probabilities, z.Length, 1, false);
+        kernels.LogProbabilities(z, logProbabilities, z.Length, 1, false);
+        kernels.LogSumExp(z, normalizer, z.Length, 1, false);
+        var sum = new CompensatedSum();
+        for (int i = 0; i < z.Length; i++)
+        {
+            sum.Add(probabilities[i]);
+            if (p[i] >= 1e-30)
+                Assert.True(Math.Abs(probabilities[i] - p[i]) <= 1e-13 * p[i], Describe(kernels, z, i, probabilities[i], p[i]));
+            Assert.True(Within(logProbabilities[i], log[i], 1e-13), Describe(kernels, z, i, logProbabilities[i], log[i]));
+        }
+        Assert.True(Math.Abs(sum.Value - 1) <= 1e-13, $"{kernels}: row of {z.Length} sums to {sum.Value}");
+        Assert.True(Within(normalizer[0], lse, 1e-13), $"{kernels}: log-sum-exp {normalizer[0]} vs {lse}");
+    }
+
+    /// <summary>|actual − expected| ≤ tolerance·max(1, |expected|); a reference beyond the type's range must come back as that infinity.</summary>
+    internal static bool Within(double actual, double expected, double tolerance, double range = double.MaxValue)
+    {
+        if (double.IsNegativeInfinity(expected) || expected < -range) return double.IsNegativeInfinity(actual);
+        if (double.IsPositiveInfinity(expected) || expected > range) return double.IsPositiveInfinity(actual);
+        return Math.Abs(actual - expected) <= tolerance * Math.Max(1, Math.Abs(expected));
+    }
+
+    private static string Describe<T>(object kernels, T[] z, int i, double actual, double expected) =>
+        $"{kernels}: class {i} of {z.Length}: got {actual:R}, reference {expected:R}; logit {z[i]}, first logits [{string.Join(", ", z.Take(8))}]";
+}

@@ -1,0 +1,67 @@
+using Multinoulli.Cli;
+
+namespace Multinoulli.Tests;
+
+/// <summary>The first command a newcomer runs, through the tool's real entry point.</summary>
+[Collection(nameof(ConsoleCollection))]
+public class CliTests
+{
+    private static (int Code, string Output, string Error) Run(string input, params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var (oldOut, oldError, oldIn) = (Console.Out, Console.Error, Console.In);
+        Console.SetOut(output);
+        Console.SetError(error);
+        Console.SetIn(new StringReader(input));
+        try
+        {
+            return (Program.Main(args), output.ToString().Trim(), error.ToString().Trim());
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldError);
+            Console.SetIn(oldIn);
+        }
+    }
+
+    [Fact]
+    public void Softmax_of_the_README_example()
+    {
+        Assert.Equal((0, "0.5 0.5 0", ""), Run("", "softmax", "1000", "1000", "2"));
+    }
+
+    [Fact]
+    public void Log_probabilities_and_the_normalizer_match_the_library()
+    {
+        var (code, output, _) = Run("", "softmax", "--log", "1", "2", "3");
+        Assert.Equal(0, code);
+        var y = new double[3];
+        Softmax.LogProbabilities([1.0, 2, 3], y);
+        Assert.Equal(string.Join(' ', y.Select(LogitText.Format)), output);
+        Assert.Equal(LogitText.Format(Softmax.LogSumExp([-1.0, 0, 1])), Run("", "softmax", "--logsumexp", "--", "-1", "0", "1").Output);
+    }
+
+    [Fact]
+    public void Logits_can_come_from_standard_input_with_commas()
+    {
+        Assert.Equal((0, "0.5 0.5 0", ""), Run("7, 7,\n-inf", "softmax"));
+    }
+
+    [Fact]
+    public void User_errors_print_one_line_and_exit_2()
+    {
+        var (code, output, error) = Run("", "softmax", "1", "abc");
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        Assert.Contains("'abc'", error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.Equal(2, Run("", "softmax", "1", "--temperature", "-1").Code);
+        Assert.Equal(2, Run("", "softmax").Code);
+        Assert.Equal(2, Run("", "softmax", "1", "--precision", "half").Code);
+    }
+}
+
+[CollectionDefinition(nameof(ConsoleCollection), DisableParallelization = true)]
+public class ConsoleCollection;

@@ -1,0 +1,181 @@
+using CsCheck;
+
+namespace Multinoulli.Tests;
+
+/// <summary>The documented edges: huge logits, ±∞, NaN, fully masked rows, and the properties of the seed.</summary>
+public class EdgeTests
+{
+    [Fact]
+    public void Equal_huge_logits_split_evenly_where_TensorPrimitives_gives_NaN()
+    {
+        var p = new float[2];
+        Softmax.Probabilities([100f, 100f], p);
+        Assert.Equal([0.5f, 0.5f], p);
+        var q = new float[3];
+        Softmax.Probabilities([3.4e38f, 3.4e38f, -3.4e38f], q);
+        Assert.Equal([0.5f, 0.5f, 0f], q);
+        var d = new double[2];
+        Softmax.Probabilities([1.7e308, -1.7e308], d);
+        Assert.Equal([1.0, 0.0], d);
+        Assert.Equal(1.7e308, Softmax.LogSumExp([1.7e308, 1.7e308 - 1e293]));
+    }
+
+    [Fact]
+    public void Negative_infinity_gives_probability_exactly_zero_and_log_probability_negative_infinity()
+    {
+        float[] z = [1f, float.NegativeInfinity, 2f];
+        var p = new float[3];
+        var y = new float[3];
+        Softmax.Probabilities(z, p);
+        Softmax.LogProbabilities(z, y);
+        Assert.Equal(0f, p[1]);
+        Assert.Equal(float.NegativeInfinity, y[1]);
+        Assert.True(float.IsFinite(y[0]) && float.IsFinite(y[2]));
+    }
+
+    [Fact]
+    public void A_NaN_anywhere_makes_the_whole_row_NaN_and_leaves_other_rows_alone()
+    {
+        foreach (int classes in new[] { 1, 3, 17, 5000 })
+        foreach (int at in new[] { 0, classes / 2, classes - 1 })
+        foreach (float other in new[] { 0f, float.PositiveInfinity, float.NegativeInfinity })
+        {
+            var z = new float[2 * classes];
+            for (int i = 0; i < z.Length; i++) z[i] = i % 7 == 3 ? other : i * 0.01f;
+            z[at] = float.NaN;
+            var p = new float[z.Length];
+            var y = new float[z.Length];
+            var lse = new float[2];
+            Softmax.Probabilities(z, classes, p);
+            Softmax.LogProbabilities(z, classes, y);
+            Softmax.LogSumExp(z, classes, lse);
+            Assert.All(p[..classes], v => Assert.True(float.IsNaN(v), $"classes {classes}, NaN at {at}, other {other}"));
+            Assert.All(y[..classes], v => Assert.True(float.IsNaN(v)));
+            Assert.True(float.IsNaN(lse[0]));
+            Assert.False(float.IsNaN(lse[1]) && other != float.NegativeInfinity);
+        }
+    }
+
+    [Fact]
+    public void Positive_infinities_share_the_probability_equally()
+    {
+        float[] z = [float.PositiveInfinity, 5f, float.PositiveInfinity, float.NegativeInfinity];
+        var p = new float[4];
+        var y = new float[4];
+        Softmax.Probabilities(z, p);
+        Softmax.LogProbabilities(z, y);
+        Assert.Equal([0.5f, 0f, 0.5f, 0f], p);
+        Assert.Equal(-MathF.Log(2), y[0], 6);
+        Assert.Equal(float.NegativeInfinity, y[1]);
+        Assert.Equal(float.PositiveInfinity, Softmax.LogSumExp(z));
+        Assert.Equal(float.PositiveInfinity, Softmax.SmoothMax(z));
+    }
+
+    [Fact]
+    public void An_all_negative_infinity_row_has_no_distribution_unless_masked()
+    {
+        var z = Enumerable.Repeat(float.NegativeInfinity, 40).ToArray();
+        var p = new float[40];
+        Softmax.Probabilities(z, p);
+        Assert.All(p, v => Assert.True(float.IsNaN(v)));
+        Assert.Equal(float.NegativeInfinity, Softmax.LogSumExp(z));
+        var masked = new SoftmaxOptions { Masked = true };
+        Softmax.Probabilities(z, p, masked);
+        Assert.All(p, v => Assert.Equal(0f, v));
+        Softmax.LogProbabilities(z, p, masked);
+        Assert.All(p, v => Assert.Equal(float.NegativeInfinity, v));
+        Assert.Equal(float.NegativeInfinity, Softmax.SmoothMax(z, masked));
+        Assert.True(float.IsNaN(Softmax.SmoothMax(z)));
+    }
+
+    [Fact]
+    public void Shifting_every_logit_by_a_constant_leaves_the_probabilities_unchanged()
+    {
+        Gen.Select(Gen.Double[-10, 10].Array[1, 300], Gen.Double[-1e4, 1e4]).Sample((row, c) =>
+        {
+            var p = new double[row.Length];
+            var q = new double[row.Length];
+            Softmax.Probabilities(row, p);
+            Softmax.Probabilities(row.Select(v => v + c).ToArray(), q);
+            for (int i = 0; i < row.Length; i++)
+                Assert.True(Math.Abs(p[i] - q[i]) <= 1e-9 * Math.Max(p[i], 1e-300) + 1e-300, $"shift {c}, class {i}: {p[i]} vs {q[i]}");
+        }, iter: 300);
+    }
+
+    [Fact]
+    public void Log_sum_exp_lies_between_the_max_and_the_max_plus_log_n()
+    {
+        Generators.Row(2000, withNegativeInfinity: true).Sample(row =>
+        {
+            double max = row.Max();
+            double lse = Softmax.LogSumExp(row);
+            double slack = 1e-15 * Math.Abs(max);
+            Assert.True(lse >= max - slack && lse <= max + Math.Log(row.Length) + slack + 1e-12, $"max {max}, log n {Math.Log(row.Length)}, lse {lse}");
+        }, iter: 300);
+    }
+
+    [Fact]
+    public void Smooth_max_lies_between_the_mean_and_the_max_and_tends_to_the_max_as_temperature_falls()
+    {
+        Gen.Double[-50, 50].Array[2, 200].Sample(row =>
+        {
+            double smooth = Softmax.SmoothMax(row);
+            Assert.True(smooth <= row.Max(), $"{smooth} > max {row.Max()}");
+            Assert.True(smooth >= row.Average() - 1e-9, $"{smooth} < mean {row.Average()}");
+            double cold = Softmax.SmoothMax(row, new SoftmaxOptions { Temperature = 1e-4 });
+            double second = row.OrderDescending().Skip(1).First();
+            if (row.Max() - second > 0.01) Assert.Equal(row.Max(), cold, 9);
+        }, iter: 300);
+        float[] masked = [1f, float.NegativeInfinity, 3f];
+        Assert.True(float.IsFinite(Softmax.SmoothMax(masked)));
+    }
+
+    [Fact]
+    public void Rows_are_independent_and_identical_whatever_the_thread_count()
+    {
+        var random = new Random(3);
+        int rows = 300, classes = 999;
+        var z = new float[rows * classes];
+        for (int i = 0; i < z.Length; i++) z[i] = (float)(random.NextDouble() * 30 - 15);
+        var parallel = new float[z.Length];
+        var serial = new float[z.Length];
+        Softmax.Probabilities(z, classes, parallel);
+        Softmax.Probabilities(z, classes, serial, new SoftmaxOptions { MaxDegreeOfParallelism = 1 });
+        Assert.Equal(serial, parallel);
+        for (int row = 0; row < rows; row += 37)
+        {
+            var single = new float[classes];
+            Softmax.Probabilities(z.AsSpan(row * classes, classes), single);
+            Assert.Equal(single, serial.AsSpan(row * classes, classes).ToArray());
+        }
+    }
+
+    [Fact]
+    public void In_place_gives_the_same_result_as_a_separate_destination()
+    {
+        var random = new Random(5);
+        foreach (int classes in new[] { 1, 7, 16, 33, 2049, 5000 })
+        {
+            var z = Enumerable.Range(0, 3 * classes).Select(_ => (float)(random.NextDouble() * 20)).ToArray();
+            var expected = new float[z.Length];
+            Softmax.LogProbabilities(z, classes, expected);
+            var copy = (float[])z.Clone();
+            Softmax.LogProbabilities(copy, classes, copy);
+            Assert.Equal(expected, copy);
+            Softmax.Probabilities(z, classes, expected);
+            Softmax.Probabilities(z, classes, z);
+            Assert.Equal(expected, z);
+        }
+    }
+
+    [Fact]
+    public void Low_temperature_saturates_to_the_arg_max_and_high_temperature_flattens()
+    {
+        double[] z = [1, 2, 3];
+        var p = new double[3];
+        Softmax.Probabilities(z, p, new SoftmaxOptions { Temperature = 0.01 });
+        Assert.Equal(1.0, p[2], 12);
+        Softmax.Probabilities(z, p, new SoftmaxOptions { Temperature = 1e6 });
+        Assert.All(p, v => Assert.Equal(1.0 / 3, v, 5));
+    }
+}

@@ -1,0 +1,129 @@
+using CsCheck;
+
+namespace Multinoulli.Tests;
+
+/// <summary>Every backward pass and fused gradient against central finite differences of its forward pass, in double.</summary>
+public class GradientTests
+{
+    private static readonly Gen<(double[] Logits, double[] Upstream)> RowAndUpstream =
+        from n in Gen.Int[1, 12]
+        from z in Gen.Double[-6, 6].Array[n]
+        from g in Gen.Double[-2, 2].Array[n]
+        select (z, g);
+
+    private static void AssertGradient(double[] analytic, Func<double[], double> f, double[] x, string what)
+    {
+        for (int i = 0; i < x.Length; i++)
+        {
+            double numeric = Reference.Derivative(f, x, i);
+            Assert.True(Math.Abs(analytic[i] - numeric) <= 1e-6 * Math.Max(1, Math.Abs(numeric)),
+                $"{what}: ∂/∂z[{i}] analytic {analytic[i]} vs numeric {numeric}; z = [{string.Join(", ", x)}]");
+        }
+    }
+
+    [Fact]
+    public void Softmax_backward_is_the_vector_Jacobian_product()
+    {
+        Gen.Select(RowAndUpstream, Gen.Double[0.3, 3]).Sample((pair, temperature) =>
+        {
+            var (z, g) = pair;
+            var options = new SoftmaxOptions { Temperature = temperature };
+            var p = new double[z.Length];
+            Softmax.Probabilities(z, p, options);
+            var dz = new double[z.Length];
+            Softmax.ProbabilitiesBackward(p, g, z.Length, dz, options);
+            AssertGradient(dz, x =>
+            {
+                var q = new double[x.Length];
+                Softmax.Probabilities(x, q, options);
+                return q.Zip(g, (a, b) => a * b).Sum();
+            }, z, "softmax");
+        }, iter: 200);
+    }
+
+    [Fact]
+    public void Log_softmax_backward_is_the_vector_Jacobian_product()
+    {
+        Gen.Select(RowAndUpstream, Gen.Double[0.3, 3]).Sample((pair, temperature) =>
+        {
+            var (z, g) = pair;
+            var options = new SoftmaxOptions { Temperature = temperature };
+            var y = new double[z.Length];
+            Softmax.LogProbabilities(z, y, options);
+            var dz = new double[z.Length];
+            Softmax.LogProbabilitiesBackward(y, g, z.Length, dz, options);
+            AssertGradient(dz, x =>
+            {
+                var q = new double[x.Length];
+                Softmax.LogProbabilities(x, q, options);
+                return q.Zip(g, (a, b) => a * b).Sum();
+            }, z, "log-softmax");
+        }, iter: 200);
+    }
+
+    private static readonly Gen<(double[] Logits, int[] Labels, double[] Soft, int Classes)> Batch =
+        from classes in Gen.Int[2, 9]
+        from rows in Gen.Int[1, 4]
+        from z in Gen.Double[-5, 5].Array[rows * classes]
+        from labels in Gen.Int[0, classes - 1].Array[rows]
+        from soft in Gen.Double[0, 1].Array[rows * classes]
+        select (z, labels, soft, classes);
+
+    private static readonly Gen<CrossEntropyOptions> Options =
+        from reduction in Gen.OneOf(Reduction.Mean, Reduction.Sum)
+        from smoothing in Gen.OneOf(0.0, 0.1, 0.5)
+        from weighted in Gen.Bool
+        from weights in Gen.Double[0.1, 3].Array[9]
+        select new CrossEntropyOptions { Reduction = reduction, LabelSmoothing = smoothing, ClassWeights = weighted ? weights : null };
+
+    [Fact]
+    public void Cross_entropy_gradient_with_labels_matches_finite_differences()
+    {
+        Gen.Select(Batch, Options).Sample((batch, options) =>
+        {
+            options = options with { ClassWeights = options.ClassWeights?[..batch.Classes] };
+            var gradient = new double[batch.Logits.Length];
+            double loss = CrossEntropy.LossAndGradient(batch.Logits, batch.Classes, batch.Labels, gradient, options);
+            Assert.Equal(CrossEntropy.Loss(batch.Logits, batch.Classes, batch.Labels, options), loss, 12);
+            AssertGradient(gradient, x => CrossEntropy.Loss(x, batch.Classes, batch.Labels, options), batch.Logits, $"cross-entropy {options}");
+        }, iter: 300);
+    }
+
+    [Fact]
+    public void Cross_entropy_gradient_with_soft_targets_matches_finite_differences()
+    {
+        Gen.Select(Batch, Options).Sample((batch, options) =>
+        {
+            options = options with { ClassWeights = options.ClassWeights?[..batch.Classes] };
+            var gradient = new double[batch.Logits.Length];
+            CrossEntropy.LossAndGradient(batch.Logits, batch.Classes, batch.Soft, gradient, options);
+            AssertGradient(gradient, x => CrossEntropy.Loss(x, batch.Classes, batch.Soft, options), batch.Logits, $"soft cross-entropy {options}");
+        }, iter: 300);
+    }
+
+    [Fact]
+    public void Squared_error_gradient_matches_finite_differences()
+    {
+        Batch.Sample(batch =>
+        {
+            var gradient = new double[batch.Logits.Length];
+            SquaredError.LossAndGradient(batch.Logits, batch.Classes, batch.Labels, gradient);
+            AssertGradient(gradient, x => SquaredError.Loss(x, batch.Classes, batch.Labels), batch.Logits, "squared error");
+        }, iter: 300);
+    }
+
+    [Fact]
+    public void Float_cross_entropy_agrees_with_double_and_works_in_place()
+    {
+        Batch.Sample(batch =>
+        {
+            var z32 = batch.Logits.Select(v => (float)v).ToArray();
+            var z64 = z32.Select(v => (double)v).ToArray();
+            var g64 = new double[z64.Length];
+            double expected = CrossEntropy.LossAndGradient(z64, batch.Classes, batch.Labels, g64);
+            double actual = CrossEntropy.LossAndGradient(z32, batch.Classes, batch.Labels, z32);
+            Assert.Equal(expected, actual, 5);
+            for (int i = 0; i < z32.Length; i++) Assert.True(Math.Abs(z32[i] - g64[i]) <= 1e-6, $"gradient {i}: {z32[i]} vs {g64[i]}");
+        }, iter: 200);
+    }
+}
