@@ -17,28 +17,58 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
 {
     private const int ChunkBytes = 8192;
 
+    // A row up to this size keeps its exponentials in the destination between the passes (it stays in L2), so
+    // each logit is exponentiated once; a longer row is read again instead, which costs less than a round trip
+    // of the stored values through memory.
+    private const int StoredRowBytes = 256 * 1024;
+    private const int MaxStoredChunks = StoredRowBytes / ChunkBytes;
+
     private static int ChunkLength => ChunkBytes / sizeof(T);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool FitsOneVector(int length) => length <= TSimd.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool KeepsExponentials(int length) => (long)length * sizeof(T) <= StoredRowBytes;
 
     // ---- pass one ------------------------------------------------------------------------------------------
 
+    /// <summary>Pass one without output: the row's maximum and Σ exp((z − max)/T).</summary>
     public static RowStatistics Statistics<TArgument>(T* logits, int length, double inverseTemperature)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T> =>
+        Statistics<TArgument, Discard>(logits, null, length, inverseTemperature, null);
+
+    /// <summary>
+    /// Pass one, chunk by chunk: each chunk's maximum, then its exponentials against the running maximum, summed
+    /// in float64 (rescaled when the maximum grows). With <typeparamref name="TSink"/> = <see cref="Keep"/> the
+    /// exponentials are written to <paramref name="exponentials"/> and each chunk's shift to <paramref name="shifts"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static RowStatistics Statistics<TArgument, TSink>(T* logits, T* exponentials, int length, double inverseTemperature, T* shifts)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+        where TSink : struct, ISink
     {
         T runningMax = T.NegativeInfinity;
         // Chunk sums are added with Neumaier's compensation: a million double terms would otherwise drift by 1e-13.
         double sum = 0, compensation = 0;
         int chunk = ChunkLength;
-        for (int start = 0; start < length; start += chunk)
+        for (int start = 0, index = 0; start < length; start += chunk, index++)
         {
             int count = Math.Min(chunk, length - start);
             T* block = logits + start;
             T chunkMax = ChunkMax(block, count);
             if (T.IsNaN(chunkMax)) return RowStatistics.Special(RowKind.NaN);
-            if (T.IsPositiveInfinity(chunkMax)) return RowStatistics.Special(RowKind.PositiveInfinity);
+            if (T.IsPositiveInfinity(chunkMax))
+                return RowStatistics.Special(double.IsNaN(sum) ? RowKind.NaN : RowKind.PositiveInfinity);
             if (T.IsNegativeInfinity(chunkMax))
             {
                 // The hardware maximum may have stepped over a NaN; an all −∞ chunk must prove it holds none.
                 if (SpecialRows<T>.ContainsNaN(block, count)) return RowStatistics.Special(RowKind.NaN);
+                if (TSink.Keeps)
+                {
+                    SpecialRows<T>.Fill(exponentials + start, count, T.Zero);
+                    shifts[index] = runningMax;
+                }
                 continue;
             }
             if (chunkMax > runningMax)
@@ -51,7 +81,8 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
                 }
                 runningMax = chunkMax;
             }
-            double term = ChunkSumExp(block, count, TArgument.Create(runningMax, T.Zero, inverseTemperature));
+            if (TSink.Keeps) shifts[index] = runningMax;
+            double term = ChunkExp<TArgument, TSink>(block, TSink.Keeps ? exponentials + start : null, count, TArgument.Create(runningMax, T.Zero, inverseTemperature));
             double total = sum + term;
             compensation += Math.Abs(sum) >= Math.Abs(term) ? (sum - total) + term : (term - total) + sum;
             sum = total;
@@ -71,83 +102,245 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
         int i = 0;
         for (; i <= count - 2 * width; i += 2 * width)
         {
-            max0 = TSimd.Max(max0, TSimd.Load(values + i));
-            max1 = TSimd.Max(max1, TSimd.Load(values + i + width));
+            max0 = TSimd.Max(TSimd.Load(values + i), max0);
+            max1 = TSimd.Max(TSimd.Load(values + i + width), max1);
         }
         if (i <= count - width)
         {
-            max0 = TSimd.Max(max0, TSimd.Load(values + i));
+            max0 = TSimd.Max(TSimd.Load(values + i), max0);
             i += width;
         }
         if (i < count)
-            max1 = TSimd.Max(max1, TSimd.LoadTail(values + i, count - i, T.NegativeInfinity));
+            max1 = TSimd.Max(TSimd.LoadTail(values + i, count - i, T.NegativeInfinity), max1);
         return TSimd.MaxAcross(TSimd.Max(max0, max1));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double ChunkSumExp<TArgument>(T* logits, int count, TArgument argument)
+    /// <summary>
+    /// Σ exp(argument(z)) over one chunk, optionally writing each exponential. A method of its own, called once
+    /// a chunk: inlined into its caller it would exhaust the JIT's inlining budget and leave the vector
+    /// primitives as calls.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static double ChunkExp<TArgument, TSink>(T* logits, T* exponentials, int count, TArgument argument)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+        where TSink : struct, ISink
     {
         int width = TSimd.Count;
-        var low = TSimd.Create(T.Zero);
-        var high = low;
+        var zero = TSimd.Create(T.Zero);
+        var low = zero;
+        var high = zero;
         int i = 0;
-        for (; i <= count - width; i += width)
+        // Four vectors are summed in T before one float64 accumulation: at most 3 roundings of 4 terms
+        // (2e-7 relative), and the widening is paid once per four vectors.
+        while (i <= count - 4 * width)
         {
-            argument.Compute(TSimd.Load(logits + i), out var hi, out var lo);
-            TSimd.AddWide(VectorMath.Exp<TSimd, TVector, T>(hi, lo), ref low, ref high);
+            var partial = zero;
+            for (int k = 0; k < 4; k++, i += width)
+            {
+                var e = ExpOf(logits + i, argument);
+                if (TSink.Keeps) TSimd.Store(exponentials + i, e);
+                partial = TSimd.Add(partial, e);
+            }
+            (low, high) = TSimd.AddWide(partial, low, high);
         }
-        if (i < count)
+        for (; i < count; i += width)
         {
-            // −∞ in the spare lanes: their exponential is exactly 0.
-            argument.Compute(TSimd.LoadTail(logits + i, count - i, T.NegativeInfinity), out var hi, out var lo);
-            TSimd.AddWide(VectorMath.Exp<TSimd, TVector, T>(hi, lo), ref low, ref high);
+            // −∞ in the spare lanes of the last vector: their exponential is exactly 0.
+            int rest = count - i;
+            var logitsVector = rest >= width ? TSimd.Load(logits + i) : TSimd.LoadTail(logits + i, rest, T.NegativeInfinity);
+            argument.Compute(logitsVector, out var hi, out var lo);
+            var e = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
+            if (TSink.Keeps)
+            {
+                if (rest >= width) TSimd.Store(exponentials + i, e);
+                else TSimd.StoreTail(exponentials + i, rest, e);
+            }
+            (low, high) = TSimd.AddWide(e, low, high);
         }
         return TSimd.SumWide(low, high);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVector ExpOf<TArgument>(T* logits, TArgument argument)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+    {
+        argument.Compute(TSimd.Load(logits), out var hi, out var lo);
+        return VectorMath.Exp<TSimd, TVector, T>(hi, lo);
+    }
+
     // ---- pass two ------------------------------------------------------------------------------------------
 
-    /// <summary>destination = exp(argument(z)); safe in place.</summary>
-    private static void WriteExp<TArgument>(T* logits, T* destination, int length, TArgument argument)
+    /// <summary>values ×= factor.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Scale(T* values, int length, T factor)
+    {
+        int width = TSimd.Count;
+        var f = TSimd.Create(factor);
+        int i = 0;
+        for (; i <= length - 2 * width; i += 2 * width)
+        {
+            TSimd.Store(values + i, TSimd.Multiply(TSimd.Load(values + i), f));
+            TSimd.Store(values + i + width, TSimd.Multiply(TSimd.Load(values + i + width), f));
+        }
+        for (; i <= length - width; i += width)
+            TSimd.Store(values + i, TSimd.Multiply(TSimd.Load(values + i), f));
+        if (i < length)
+            TSimd.StoreTail(values + i, length - i, TSimd.Multiply(TSimd.LoadTail(values + i, length - i, T.Zero), f));
+    }
+
+    /// <summary>destination = exp(argument(z)) × factor; safe in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WriteExp<TArgument>(T* logits, T* destination, int length, TArgument argument, T factor)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
         int width = TSimd.Count;
+        var f = TSimd.Create(factor);
         int i = 0;
         for (; i <= length - width; i += width)
-        {
-            argument.Compute(TSimd.Load(logits + i), out var hi, out var lo);
-            TSimd.Store(destination + i, VectorMath.Exp<TSimd, TVector, T>(hi, lo));
-        }
+            TSimd.Store(destination + i, TSimd.Multiply(ExpOf(logits + i, argument), f));
         if (i < length)
         {
             argument.Compute(TSimd.LoadTail(logits + i, length - i, T.NegativeInfinity), out var hi, out var lo);
-            TSimd.StoreTail(destination + i, length - i, VectorMath.Exp<TSimd, TVector, T>(hi, lo));
+            TSimd.StoreTail(destination + i, length - i, TSimd.Multiply(VectorMath.Exp<TSimd, TVector, T>(hi, lo), f));
         }
     }
 
-    /// <summary>destination = argument(z) rounded once; −∞ logits stay −∞. Safe in place.</summary>
-    private static void WriteArgument<TArgument>(T* logits, T* destination, int length, TArgument argument)
+    /// <summary>destination = argument(z) − offset, rounded once; −∞ logits stay −∞. Safe in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WriteLog<TArgument>(T* logits, T* destination, int length, TArgument argument, T offset)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
         int width = TSimd.Count;
+        var o = TSimd.Create(offset);
         int i = 0;
         for (; i <= length - width; i += width)
-            TSimd.Store(destination + i, Rounded(TSimd.Load(logits + i), argument));
+            TSimd.Store(destination + i, LogOf(TSimd.Load(logits + i), argument, o));
         if (i < length)
-            TSimd.StoreTail(destination + i, length - i, Rounded(TSimd.LoadTail(logits + i, length - i, T.Zero), argument));
+            TSimd.StoreTail(destination + i, length - i, LogOf(TSimd.LoadTail(logits + i, length - i, T.Zero), argument, o));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVector Rounded<TArgument>(TVector logits, TArgument argument)
+    private static TVector LogOf<TArgument>(TVector logits, TArgument argument, TVector offset)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
         argument.Compute(logits, out var hi, out var lo);
         // The low part of −∞ is NaN (∞ − ∞); −∞ is already the answer.
-        return TSimd.Select(TSimd.Equal(hi, TSimd.Create(T.NegativeInfinity)), hi, TSimd.Add(hi, lo));
+        return TSimd.Select(TSimd.Equal(hi, TSimd.Create(T.NegativeInfinity)), hi, TSimd.Add(TSimd.Subtract(hi, offset), lo));
     }
 
     // ---- rows ----------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// softmax(z/T) × <paramref name="multiplier"/> of one row into <paramref name="destination"/> (which may be
+    /// <paramref name="z"/>). Special rows get their documented limits (times the multiplier). Returns what
+    /// pass one learned, so a loss can be built on it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static RowStatistics ProbabilitiesRow<TArgument>(T* z, T* destination, int length, double temperature, bool masked, double multiplier, bool writeSpecialRows = true)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+    {
+        double inverse = 1 / temperature;
+        if (FitsOneVector(length))
+            return OneVector<TArgument>(z, destination, length, inverse, masked, multiplier, logarithm: false, writeSpecialRows);
+        RowStatistics statistics;
+        if (KeepsExponentials(length))
+        {
+            T* shifts = stackalloc T[MaxStoredChunks];
+            statistics = Statistics<TArgument, Keep>(z, destination, length, inverse, shifts);
+            if (statistics.Kind == RowKind.Finite)
+            {
+                int chunk = ChunkLength;
+                for (int start = 0, index = 0; start < length; start += chunk, index++)
+                {
+                    double shift = (double.CreateTruncating(shifts[index]) - statistics.Max) * inverse;
+                    Scale(destination + start, Math.Min(chunk, length - start), T.CreateTruncating(Math.Exp(shift) * multiplier / statistics.SumExp));
+                }
+                return statistics;
+            }
+        }
+        else
+        {
+            statistics = Statistics<TArgument>(z, length, inverse);
+            if (statistics.Kind == RowKind.Finite)
+            {
+                var argument = TArgument.Create(T.CreateTruncating(statistics.Max), T.Zero, inverse);
+                WriteExp(z, destination, length, argument, T.CreateTruncating(multiplier / statistics.SumExp));
+                return statistics;
+            }
+        }
+        if (writeSpecialRows) SpecialRows<T>.Write(statistics.Kind, z, destination, length, logarithm: false, masked, multiplier);
+        return statistics;
+    }
+
+    /// <summary>log softmax(z/T) of one row; may be in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void LogProbabilitiesRow<TArgument>(T* z, T* destination, int length, double temperature, bool masked)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+    {
+        double inverse = 1 / temperature;
+        if (FitsOneVector(length))
+        {
+            OneVector<TArgument>(z, destination, length, inverse, masked, 1, logarithm: true, writeSpecialRows: true);
+            return;
+        }
+        var statistics = Statistics<TArgument>(z, length, inverse);
+        if (statistics.Kind != RowKind.Finite)
+        {
+            SpecialRows<T>.Write(statistics.Kind, z, destination, length, logarithm: true, masked, 1);
+            return;
+        }
+        var argument = TArgument.Create(T.CreateTruncating(statistics.Max), T.Zero, inverse);
+        WriteLog(z, destination, length, argument, T.CreateTruncating(Math.Log(statistics.SumExp)));
+    }
+
+    /// <summary>
+    /// A row no longer than one vector, in registers: one load, one exponential, one store. Rows with a NaN,
+    /// a +∞ or nothing but −∞ fall through to the general path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static RowStatistics OneVector<TArgument>(T* z, T* destination, int length, double inverse, bool masked, double multiplier, bool logarithm, bool writeSpecialRows)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+    {
+        var logits = TSimd.LoadTail(z, length, T.NegativeInfinity);
+        T max = TSimd.MaxAcross(logits);
+        if (T.IsFinite(max))
+        {
+            var argument = TArgument.Create(max, T.Zero, inverse);
+            argument.Compute(logits, out var hi, out var lo);
+            var e = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
+            var (low, high) = TSimd.AddWide(e, TSimd.Create(T.Zero), TSimd.Create(T.Zero));
+            double sum = TSimd.SumWide(low, high);
+            if (!double.IsNaN(sum))
+            {
+                var result = logarithm
+                    ? TSimd.Select(TSimd.Equal(hi, TSimd.Create(T.NegativeInfinity)), hi,
+                        TSimd.Add(TSimd.Subtract(hi, TSimd.Create(T.CreateTruncating(Math.Log(sum)))), lo))
+                    : TSimd.Multiply(e, TSimd.Create(T.CreateTruncating(multiplier / sum)));
+                TSimd.StoreTail(destination, length, result);
+                return new RowStatistics(RowKind.Finite, double.CreateTruncating(max), sum);
+            }
+        }
+        var statistics = Statistics<TArgument>(z, length, inverse);
+        if (writeSpecialRows) SpecialRows<T>.Write(statistics.Kind, z, destination, length, logarithm, masked, multiplier);
+        return statistics;
+    }
+
+    /// <summary>Pass one of a row no longer than one vector, in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static RowStatistics OneVectorStatistics<TArgument>(T* z, int length, double inverse)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+    {
+        var logits = TSimd.LoadTail(z, length, T.NegativeInfinity);
+        T max = TSimd.MaxAcross(logits);
+        if (T.IsFinite(max))
+        {
+            TArgument.Create(max, T.Zero, inverse).Compute(logits, out var hi, out var lo);
+            var (low, high) = TSimd.AddWide(VectorMath.Exp<TSimd, TVector, T>(hi, lo), TSimd.Create(T.Zero), TSimd.Create(T.Zero));
+            double sum = TSimd.SumWide(low, high);
+            if (!double.IsNaN(sum)) return new RowStatistics(RowKind.Finite, double.CreateTruncating(max), sum);
+        }
+        return Statistics<TArgument>(z, length, inverse);
+    }
 
     public static void Probabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
     {
@@ -155,24 +348,12 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
         else Probabilities<ShiftScaleArgument<TSimd, TVector, T>>(logits, destination, rows, classes, temperature, masked);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Probabilities<TArgument>(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
-        double inverse = 1 / temperature;
         for (int row = 0; row < rows; row++)
-        {
-            T* z = logits + (nint)row * classes;
-            T* p = destination + (nint)row * classes;
-            var statistics = Statistics<TArgument>(z, classes, inverse);
-            if (statistics.Kind != RowKind.Finite)
-            {
-                SpecialRows<T>.Write(statistics.Kind, z, p, classes, logarithm: false, masked);
-                continue;
-            }
-            var (high, low) = statistics.ProbabilityShift(temperature);
-            var (shiftHigh, shiftLow) = VectorMath.Split<T>(high, low);
-            WriteExp(z, p, classes, TArgument.Create(shiftHigh, shiftLow, inverse));
-        }
+            ProbabilitiesRow<TArgument>(logits + (nint)row * classes, destination + (nint)row * classes, classes, temperature, masked, 1);
     }
 
     public static void LogProbabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
@@ -181,24 +362,12 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
         else LogProbabilities<ShiftScaleArgument<TSimd, TVector, T>>(logits, destination, rows, classes, temperature, masked);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LogProbabilities<TArgument>(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
-        double inverse = 1 / temperature;
         for (int row = 0; row < rows; row++)
-        {
-            T* z = logits + (nint)row * classes;
-            T* y = destination + (nint)row * classes;
-            var statistics = Statistics<TArgument>(z, classes, inverse);
-            if (statistics.Kind != RowKind.Finite)
-            {
-                SpecialRows<T>.Write(statistics.Kind, z, y, classes, logarithm: true, masked);
-                continue;
-            }
-            var (high, low) = statistics.ProbabilityShift(temperature);
-            var (shiftHigh, shiftLow) = VectorMath.Split<T>(high, low);
-            WriteArgument(z, y, classes, TArgument.Create(shiftHigh, shiftLow, inverse));
-        }
+            LogProbabilitiesRow<TArgument>(logits + (nint)row * classes, destination + (nint)row * classes, classes, temperature, masked);
     }
 
     public static void LogSumExp(T* logits, T* destination, int rows, int classes, double temperature)
@@ -207,6 +376,7 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
         else LogSumExp<ShiftScaleArgument<TSimd, TVector, T>>(logits, destination, rows, classes, temperature);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LogSumExp<TArgument>(T* logits, T* destination, int rows, int classes, double temperature)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
@@ -214,7 +384,7 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
         for (int row = 0; row < rows; row++)
         {
             T* z = logits + (nint)row * classes;
-            var statistics = Statistics<TArgument>(z, classes, inverse);
+            var statistics = FitsOneVector(classes) ? OneVectorStatistics<TArgument>(z, classes, inverse) : Statistics<TArgument>(z, classes, inverse);
             destination[row] = statistics.Kind == RowKind.Finite
                 ? T.CreateTruncating(statistics.LogNormalizer(inverse))
                 : SpecialRows<T>.LogNormalizer(statistics.Kind, z, classes);
@@ -227,6 +397,7 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
         else SmoothMax<ShiftScaleArgument<TSimd, TVector, T>>(logits, destination, rows, classes, temperature, masked);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SmoothMax<TArgument>(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
@@ -238,36 +409,35 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
             var statistics = Statistics<TArgument>(z, classes, inverse);
             if (statistics.Kind != RowKind.Finite)
             {
-                destination[row] = statistics.Kind == RowKind.AllMasked && masked
-                    ? T.NegativeInfinity
-                    : statistics.Kind == RowKind.AllMasked ? T.NaN : SpecialRows<T>.LogNormalizer(statistics.Kind, z, classes);
+                destination[row] = statistics.Kind == RowKind.AllMasked
+                    ? (masked ? T.NegativeInfinity : T.NaN)
+                    : SpecialRows<T>.LogNormalizer(statistics.Kind, z, classes);
                 continue;
             }
             // Σ pᵢzᵢ = max + Σ pᵢ(zᵢ − max): every term is ≤ 0, so the result never exceeds the max, and a
             // −∞ logit (pᵢ = 0) adds 0 rather than 0·∞.
-            var (high, low) = statistics.ProbabilityShift(temperature);
-            var (shiftHigh, shiftLow) = VectorMath.Split<T>(high, low);
-            var probability = TArgument.Create(shiftHigh, shiftLow, inverse);
             var maximum = TSimd.Create(T.CreateTruncating(statistics.Max));
+            var probability = TArgument.Create(T.CreateTruncating(statistics.Max), T.Zero, inverse);
             var zero = TSimd.Create(T.Zero);
             var sumLow = zero;
             var sumHigh = zero;
             int i = 0;
             for (; i <= classes - width; i += width)
-                TSimd.AddWide(WeightedGap(TSimd.Load(z + i), probability, maximum, zero), ref sumLow, ref sumHigh);
+                (sumLow, sumHigh) = TSimd.AddWide(WeightedGap(TSimd.Load(z + i), probability, maximum, zero), sumLow, sumHigh);
             if (i < classes)
-                TSimd.AddWide(WeightedGap(TSimd.LoadTail(z + i, classes - i, T.NegativeInfinity), probability, maximum, zero), ref sumLow, ref sumHigh);
-            destination[row] = T.CreateTruncating(statistics.Max + TSimd.SumWide(sumLow, sumHigh));
+                (sumLow, sumHigh) = TSimd.AddWide(WeightedGap(TSimd.LoadTail(z + i, classes - i, T.NegativeInfinity), probability, maximum, zero), sumLow, sumHigh);
+            destination[row] = T.CreateTruncating(statistics.Max + TSimd.SumWide(sumLow, sumHigh) / statistics.SumExp);
         }
     }
 
+    /// <summary>exp((z − max)/T)·(z − max), with 0 where the exponential is 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TVector WeightedGap<TArgument>(TVector logits, TArgument probability, TVector maximum, TVector zero)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
         probability.Compute(logits, out var hi, out var lo);
-        var p = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
-        return TSimd.Select(TSimd.Equal(p, zero), zero, TSimd.Multiply(p, TSimd.Subtract(logits, maximum)));
+        var e = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
+        return TSimd.Select(TSimd.Equal(e, zero), zero, TSimd.Multiply(e, TSimd.Subtract(logits, maximum)));
     }
 
     // ---- cross-entropy -------------------------------------------------------------------------------------
@@ -278,9 +448,9 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
     /// <paramref name="gradient"/> is not null, ∂/∂z of (scale × loss) = scale·(p·A − w ⊙ t′). Safe when the
     /// gradient is the logits buffer itself: each element is read before it is overwritten.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CrossEntropy(T* logits, int rows, int classes, int* labels, T* targets, in CrossEntropySettings<T> settings, T* gradient, double* losses)
     {
-        int width = TSimd.Count;
         for (int row = 0; row < rows; row++)
         {
             nint offset = (nint)row * classes;
@@ -295,57 +465,82 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
             }
             T* soft = targets == null ? null : targets + offset;
             var rowTargets = new RowTargets<T>(z, classes, label, soft, settings.Weights, settings.Smoothing, settings.Masked);
-            var statistics = Statistics<ShiftArgument<TSimd, TVector, T>>(z, classes, 1);
-            if (statistics.Kind != RowKind.Finite)
-            {
-                losses[row] = rowTargets.SpecialRow(statistics.Kind, z, classes, g, settings.GradientScale);
-                continue;
-            }
-            var (weight, gap) = rowTargets.Sums(z, classes, statistics.Max);
-            losses[row] = weight == 0 ? gap : weight * Math.Log(statistics.SumExp) + gap;
-            if (g == null) continue;
-
-            var (high, low) = statistics.ProbabilityShift(1);
-            var (shiftHigh, shiftLow) = VectorMath.Split<T>(high, low);
-            var probability = ShiftArgument<TSimd, TVector, T>.Create(shiftHigh, shiftLow, 1);
-            var scale = TSimd.Create(T.CreateTruncating(settings.GradientScale));
-            var rowWeight = TSimd.Create(T.CreateTruncating(weight));
-            var uniform = TSimd.Create(T.CreateTruncating(rowTargets.Uniform));
-            var keep = TSimd.Create(T.CreateTruncating(1 - settings.Smoothing));
-            int i = 0;
-            for (; i <= classes - width; i += width)
-            {
-                var w = settings.Weights == null ? TSimd.Create(T.One) : TSimd.Load(settings.Weights + i);
-                var t = soft == null ? TSimd.Create(T.Zero) : TSimd.Load(soft + i);
-                TSimd.Store(g + i, CrossEntropyGradient(TSimd.Load(z + i), t, w, probability, rowWeight, uniform, keep, scale, settings.Masked));
-            }
-            if (i < classes)
-            {
-                int rest = classes - i;
-                var w = settings.Weights == null ? TSimd.Create(T.One) : TSimd.LoadTail(settings.Weights + i, rest, T.Zero);
-                var t = soft == null ? TSimd.Create(T.Zero) : TSimd.LoadTail(soft + i, rest, T.Zero);
-                TSimd.StoreTail(g + i, rest, CrossEntropyGradient(TSimd.LoadTail(z + i, rest, T.NegativeInfinity), t, w, probability, rowWeight, uniform, keep, scale, settings.Masked));
-            }
-            if (soft == null)
-            {
-                // The one-hot part of the target, added once at the label.
-                double own = settings.GradientScale * rowTargets.Weight(label) * (1 - settings.Smoothing);
-                g[label] = T.CreateTruncating(double.CreateTruncating(g[label]) - own);
-            }
+            if (g != null && soft == null && settings.Smoothing == 0)
+                losses[row] = LabelRow(z, g, classes, label, rowTargets, settings.GradientScale);
+            else
+                losses[row] = TargetRow(z, g, classes, soft, rowTargets, settings);
         }
     }
 
+    /// <summary>
+    /// The common case, an integer label without smoothing: the gradient is softmax(z)·(scale·w_y) with
+    /// scale·w_y taken off at the label, so it is the probabilities kernel with a multiplier and one fix-up.
+    /// The label's logit is read first, since the gradient may overwrite it.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVector CrossEntropyGradient(TVector logits, TVector soft, TVector weights, ShiftArgument<TSimd, TVector, T> probability,
+    private static double LabelRow(T* z, T* g, int classes, int label, in RowTargets<T> rowTargets, double scale)
+    {
+        double weight = rowTargets.Weight(label);
+        double labelLogit = double.CreateTruncating(z[label]);
+        // Special rows are left to RowTargets, which needs the +∞ positions that a written row would erase.
+        var statistics = ProbabilitiesRow<ShiftArgument<TSimd, TVector, T>>(z, g, classes, 1, masked: false, scale * weight, writeSpecialRows: false);
+        if (statistics.Kind != RowKind.Finite)
+            return rowTargets.SpecialRow(statistics.Kind, z, classes, g, scale);
+        g[label] = T.CreateTruncating(double.CreateTruncating(g[label]) - scale * weight);
+        return weight == 0 ? 0 : weight * (Math.Log(statistics.SumExp) + (statistics.Max - labelLogit));
+    }
+
+    /// <summary>Soft targets, smoothing, or the loss alone: pass one, the target sums, then the gradient from z.</summary>
+    private static double TargetRow(T* z, T* g, int classes, T* soft, in RowTargets<T> rowTargets, in CrossEntropySettings<T> settings)
+    {
+        var statistics = Statistics<ShiftArgument<TSimd, TVector, T>>(z, classes, 1);
+        if (statistics.Kind != RowKind.Finite)
+            return rowTargets.SpecialRow(statistics.Kind, z, classes, g, settings.GradientScale);
+        var (weight, gap) = rowTargets.Sums(z, classes, statistics.Max);
+        double loss = weight == 0 ? gap : weight * Math.Log(statistics.SumExp) + gap;
+        if (g == null) return loss;
+
+        int width = TSimd.Count;
+        var probability = ShiftArgument<TSimd, TVector, T>.Create(T.CreateTruncating(statistics.Max), T.Zero, 1);
+        var scale = TSimd.Create(T.CreateTruncating(settings.GradientScale));
+        var rowWeight = TSimd.Create(T.CreateTruncating(weight / statistics.SumExp));
+        var uniform = TSimd.Create(T.CreateTruncating(rowTargets.Uniform));
+        var keep = TSimd.Create(T.CreateTruncating(1 - settings.Smoothing));
+        int i = 0;
+        for (; i <= classes - width; i += width)
+        {
+            var w = settings.Weights == null ? TSimd.Create(T.One) : TSimd.Load(settings.Weights + i);
+            var t = soft == null ? TSimd.Create(T.Zero) : TSimd.Load(soft + i);
+            TSimd.Store(g + i, TargetGradient(TSimd.Load(z + i), t, w, probability, rowWeight, uniform, keep, scale, settings.Masked));
+        }
+        if (i < classes)
+        {
+            int rest = classes - i;
+            var w = settings.Weights == null ? TSimd.Create(T.One) : TSimd.LoadTail(settings.Weights + i, rest, T.Zero);
+            var t = soft == null ? TSimd.Create(T.Zero) : TSimd.LoadTail(soft + i, rest, T.Zero);
+            TSimd.StoreTail(g + i, rest, TargetGradient(TSimd.LoadTail(z + i, rest, T.NegativeInfinity), t, w, probability, rowWeight, uniform, keep, scale, settings.Masked));
+        }
+        if (soft == null)
+        {
+            // The one-hot part of the target, added once at the label.
+            int label = rowTargets.Label;
+            double own = settings.GradientScale * rowTargets.Weight(label) * (1 - settings.Smoothing);
+            g[label] = T.CreateTruncating(double.CreateTruncating(g[label]) - own);
+        }
+        return loss;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVector TargetGradient(TVector logits, TVector soft, TVector weights, ShiftArgument<TSimd, TVector, T> probability,
         TVector rowWeight, TVector uniform, TVector keep, TVector scale, bool masked)
     {
         probability.Compute(logits, out var hi, out var lo);
-        var p = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
+        var e = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
         var share = masked
             ? TSimd.Select(TSimd.Equal(logits, TSimd.Create(T.NegativeInfinity)), TSimd.Create(T.Zero), uniform)
             : uniform;
         var target = TSimd.MultiplyAdd(soft, keep, share);
-        var difference = TSimd.Subtract(TSimd.Multiply(p, rowWeight), TSimd.Multiply(weights, target));
+        var difference = TSimd.Subtract(TSimd.Multiply(e, rowWeight), TSimd.Multiply(weights, target));
         return TSimd.Multiply(difference, scale);
     }
 
@@ -366,9 +561,9 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
             var high = low;
             int i = 0;
             for (; i <= classes - width; i += width)
-                TSimd.AddWide(TSimd.Multiply(TSimd.Load(p + i), TSimd.Load(g + i)), ref low, ref high);
+                (low, high) = TSimd.AddWide(TSimd.Multiply(TSimd.Load(p + i), TSimd.Load(g + i)), low, high);
             if (i < classes)
-                TSimd.AddWide(TSimd.Multiply(TSimd.LoadTail(p + i, classes - i, T.Zero), TSimd.LoadTail(g + i, classes - i, T.Zero)), ref low, ref high);
+                (low, high) = TSimd.AddWide(TSimd.Multiply(TSimd.LoadTail(p + i, classes - i, T.Zero), TSimd.LoadTail(g + i, classes - i, T.Zero)), low, high);
             var dot = TSimd.Create(T.CreateTruncating(TSimd.SumWide(low, high)));
             for (i = 0; i <= classes - width; i += width)
                 TSimd.Store(d + i, TSimd.Multiply(TSimd.Multiply(TSimd.Load(p + i), TSimd.Subtract(TSimd.Load(g + i), dot)), inverse));
@@ -403,12 +598,12 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
             int i = 0;
             for (; i <= classes - width; i += width)
             {
-                TSimd.AddWide(TSimd.Load(g + i), ref low, ref high);
+                (low, high) = TSimd.AddWide(TSimd.Load(g + i), low, high);
                 allMasked &= TSimd.All(TSimd.Equal(TSimd.Load(y + i), negativeInfinity));
             }
             if (i < classes)
             {
-                TSimd.AddWide(TSimd.LoadTail(g + i, classes - i, T.Zero), ref low, ref high);
+                (low, high) = TSimd.AddWide(TSimd.LoadTail(g + i, classes - i, T.Zero), low, high);
                 allMasked &= TSimd.All(TSimd.Equal(TSimd.LoadTail(y + i, classes - i, T.NegativeInfinity), negativeInfinity));
             }
             if (masked && allMasked)

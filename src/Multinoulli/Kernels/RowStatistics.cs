@@ -23,8 +23,4 @@ internal readonly record struct RowStatistics(RowKind Kind, double Max, double S
 
     /// <summary>log Σ exp(z/temperature): the normalizer of softmax(z/temperature).</summary>
     public double LogNormalizer(double inverseTemperature) => Max * inverseTemperature + Math.Log(SumExp);
-
-    /// <summary>The shift in logit units such that exp((z − shift)/temperature) is the probability: max + temperature·log Σ.</summary>
-    public (double High, double Low) ProbabilityShift(double temperature) =>
-        VectorMath.TwoSum(Max, temperature * Math.Log(SumExp));
 }

@@ -33,6 +33,9 @@ internal readonly unsafe struct RowTargets<T> where T : unmanaged, IBinaryFloati
 
     public double Smoothing { get; }
 
+    /// <summary>The integer label, or −1 with soft targets.</summary>
+    public int Label => _label;
+
     /// <summary>ε divided by the number of classes the uniform part covers.</summary>
     public double Uniform { get; }
 

@@ -28,8 +28,8 @@ internal static unsafe class SpecialRows<T> where T : unmanaged, IBinaryFloating
         return false;
     }
 
-    /// <summary>Writes the limit probabilities (or log-probabilities) of a special row.</summary>
-    public static void Write(RowKind kind, T* logits, T* destination, int length, bool logarithm, bool masked)
+    /// <summary>Writes the limit probabilities (times <paramref name="multiplier"/>) or log-probabilities of a special row.</summary>
+    public static void Write(RowKind kind, T* logits, T* destination, int length, bool logarithm, bool masked, double multiplier)
     {
         switch (kind)
         {
@@ -43,7 +43,7 @@ internal static unsafe class SpecialRows<T> where T : unmanaged, IBinaryFloating
                     Fill(destination, length, T.NaN);
                     return;
                 }
-                T share = logarithm ? -T.CreateTruncating(Math.Log(count)) : T.One / T.CreateTruncating(count);
+                T share = T.CreateTruncating(logarithm ? -Math.Log(count) : multiplier / count);
                 T rest = logarithm ? T.NegativeInfinity : T.Zero;
                 for (int i = 0; i < length; i++)
                     destination[i] = T.IsPositiveInfinity(logits[i]) ? share : rest;

@@ -16,12 +16,12 @@ internal unsafe interface ISimd<TVector, T>
 
     static abstract TVector Load(T* source);
 
-    /// <summary>Loads <paramref name="count"/> (&lt; Count) elements; the other lanes hold <paramref name="fill"/>. Never reads past them.</summary>
+    /// <summary>Loads <paramref name="count"/> (≤ Count) elements; the other lanes hold <paramref name="fill"/>. Never reads past them.</summary>
     static abstract TVector LoadTail(T* source, int count, T fill);
 
     static abstract void Store(T* destination, TVector value);
 
-    /// <summary>Stores the first <paramref name="count"/> (&lt; Count) lanes; never writes past them.</summary>
+    /// <summary>Stores the first <paramref name="count"/> (≤ Count) lanes; never writes past them.</summary>
     static abstract void StoreTail(T* destination, int count, TVector value);
 
     static abstract TVector Create(T value);
@@ -38,13 +38,18 @@ internal unsafe interface ISimd<TVector, T>
     static abstract TVector LessThan(TVector left, TVector right);
     static abstract TVector Equal(TVector left, TVector right);
     static abstract TVector Select(TVector mask, TVector whenTrue, TVector whenFalse);
+    static abstract TVector Or(TVector left, TVector right);
     static abstract bool Any(TVector mask);
     static abstract bool All(TVector mask);
 
     static abstract T MaxAcross(TVector value);
 
-    /// <summary>Adds <paramref name="value"/> into two float64 accumulators (for float, each holds the widened half; for double only <paramref name="low"/> is used).</summary>
-    static abstract void AddWide(TVector value, ref TVector low, ref TVector high);
+    /// <summary>
+    /// Adds <paramref name="value"/> into two float64 accumulators (for float, each holds a widened half; for
+    /// double only the first is used). By value, not by ref: a ref would keep the accumulators in memory, and a
+    /// 64-byte store-to-load round trip per iteration costs more than the whole exponential.
+    /// </summary>
+    static abstract (TVector Low, TVector High) AddWide(TVector value, TVector low, TVector high);
 
     /// <summary>The float64 total held by two accumulators filled by <see cref="AddWide"/>.</summary>
     static abstract double SumWide(TVector low, TVector high);
@@ -55,4 +60,7 @@ internal unsafe interface ISimd<TVector, T>
     /// the power is applied in two halves so results in the subnormal range round once, correctly.
     /// </summary>
     static abstract TVector ScaleByPowerOfTwo(TVector value, TVector shifted);
+
+    /// <summary>The same as <see cref="ScaleByPowerOfTwo"/> in two instructions, valid only while the result is a normal number.</summary>
+    static abstract TVector ScaleByPowerOfTwoNormal(TVector value, TVector shifted);
 }

@@ -79,6 +79,9 @@ internal readonly unsafe struct Simd256<T> : ISimd<Vector256<T>, T>
         Vector256.ConditionalSelect(mask, whenTrue, whenFalse);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Or(Vector256<T> left, Vector256<T> right) => left | right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Any(Vector256<T> mask) => mask.ExtractMostSignificantBits() != 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -87,29 +90,29 @@ internal readonly unsafe struct Simd256<T> : ISimd<Vector256<T>, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T MaxAcross(Vector256<T> value)
     {
+        // Halve with shuffles: no branches, so no mispredictions on data-dependent orders.
         var half = Vector128.MaxNative(value.GetLower(), value.GetUpper());
-        T max = half.GetElement(0);
-        for (int i = 1; i < Vector128<T>.Count; i++)
+        if (typeof(T) == typeof(float))
         {
-            T element = half.GetElement(i);
-            if (element > max || T.IsNaN(element)) max = element;
+            var single = half.AsSingle();
+            single = Vector128.MaxNative(single, Vector128.Shuffle(single, Vector128.Create(2, 3, 0, 1)));
+            single = Vector128.MaxNative(single, Vector128.Shuffle(single, Vector128.Create(1, 0, 3, 2)));
+            return T.CreateTruncating(single.ToScalar());
         }
-        return max;
+        var pair = half.AsDouble();
+        pair = Vector128.MaxNative(pair, Vector128.Shuffle(pair, Vector128.Create(1L, 0L)));
+        return T.CreateTruncating(pair.ToScalar());
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void AddWide(Vector256<T> value, ref Vector256<T> low, ref Vector256<T> high)
+    public static (Vector256<T> Low, Vector256<T> High) AddWide(Vector256<T> value, Vector256<T> low, Vector256<T> high)
     {
         if (typeof(T) == typeof(float))
         {
             var single = value.AsSingle();
-            low = (low.AsDouble() + Vector256.WidenLower(single)).As<double, T>();
-            high = (high.AsDouble() + Vector256.WidenUpper(single)).As<double, T>();
+            return ((low.AsDouble() + Vector256.WidenLower(single)).As<double, T>(), (high.AsDouble() + Vector256.WidenUpper(single)).As<double, T>());
         }
-        else
-        {
-            low += value;
-        }
+        return (low + value, high);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -135,5 +138,14 @@ internal readonly unsafe struct Simd256<T> : ISimd<Vector256<T>, T>
             var k2 = biased - k1;
             return (value.AsDouble() * Vector256.ShiftLeft(k1, 52).AsDouble() * Vector256.ShiftLeft(k2, 52).AsDouble()).As<double, T>();
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> ScaleByPowerOfTwoNormal(Vector256<T> value, Vector256<T> shifted)
+    {
+        // The shifter's own bits vanish in the shift, leaving n in the exponent field.
+        if (typeof(T) == typeof(float))
+            return (value.AsInt32() + Vector256.ShiftLeft(shifted.AsInt32(), 23)).As<int, T>();
+        return (value.AsInt64() + Vector256.ShiftLeft(shifted.AsInt64(), 52)).As<long, T>();
     }
 }

@@ -82,6 +82,9 @@ internal readonly unsafe struct Simd512<T> : ISimd<Vector512<T>, T>
         Vector512.ConditionalSelect(mask, whenTrue, whenFalse);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Or(Vector512<T> left, Vector512<T> right) => left | right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Any(Vector512<T> mask) => mask.ExtractMostSignificantBits() != 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -95,18 +98,14 @@ internal readonly unsafe struct Simd512<T> : ISimd<Vector512<T>, T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void AddWide(Vector512<T> value, ref Vector512<T> low, ref Vector512<T> high)
+    public static (Vector512<T> Low, Vector512<T> High) AddWide(Vector512<T> value, Vector512<T> low, Vector512<T> high)
     {
         if (typeof(T) == typeof(float))
         {
             var single = value.AsSingle();
-            low = (low.AsDouble() + Vector512.WidenLower(single)).As<double, T>();
-            high = (high.AsDouble() + Vector512.WidenUpper(single)).As<double, T>();
+            return ((low.AsDouble() + Vector512.WidenLower(single)).As<double, T>(), (high.AsDouble() + Vector512.WidenUpper(single)).As<double, T>());
         }
-        else
-        {
-            low += value;
-        }
+        return (low + value, high);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -137,5 +136,14 @@ internal readonly unsafe struct Simd512<T> : ISimd<Vector512<T>, T>
             var p2 = Vector512.ShiftLeft(k2, 52).AsDouble();
             return (value.AsDouble() * p1 * p2).As<double, T>();
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> ScaleByPowerOfTwoNormal(Vector512<T> value, Vector512<T> shifted)
+    {
+        // The shifter's own bits vanish in the shift, leaving n in the exponent field.
+        if (typeof(T) == typeof(float))
+            return (value.AsInt32() + Vector512.ShiftLeft(shifted.AsInt32(), 23)).As<int, T>();
+        return (value.AsInt64() + Vector512.ShiftLeft(shifted.AsInt64(), 52)).As<long, T>();
     }
 }

@@ -15,14 +15,17 @@ internal readonly unsafe struct SimdScalar<T> : ISimd<T, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Load(T* source) => *source;
 
-    public static T LoadTail(T* source, int count, T fill) =>
-        throw new InvalidOperationException("A width-one vector never has a partial tail.");
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T LoadTail(T* source, int count, T fill) => count > 0 ? *source : fill;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(T* destination, T value) => *destination = value;
 
-    public static void StoreTail(T* destination, int count, T value) =>
-        throw new InvalidOperationException("A width-one vector never has a partial tail.");
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreTail(T* destination, int count, T value)
+    {
+        if (count > 0) *destination = value;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Create(T value) => value;
@@ -52,6 +55,9 @@ internal readonly unsafe struct SimdScalar<T> : ISimd<T, T>
     public static T Select(T mask, T whenTrue, T whenFalse) => IsSet(mask) ? whenTrue : whenFalse;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Or(T left, T right) => IsSet(left) || IsSet(right) ? T.AllBitsSet : T.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Any(T mask) => IsSet(mask);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -61,21 +67,17 @@ internal readonly unsafe struct SimdScalar<T> : ISimd<T, T>
     public static T MaxAcross(T value) => value;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void AddWide(T value, ref T low, ref T high)
+    public static (T Low, T High) AddWide(T value, T low, T high)
     {
         if (typeof(T) == typeof(float))
         {
             // A float "vector" of width one cannot hold a float64, so the running total's 64 bits are split
             // across the two accumulators: the low word in low, the high word in high.
-            double total = JoinBits(low, high) + Unsafe.As<T, float>(ref value);
+            double total = JoinBits(low, high) + Unsafe.BitCast<T, float>(value);
             ulong bits = BitConverter.DoubleToUInt64Bits(total);
-            low = Unsafe.BitCast<uint, T>((uint)bits);
-            high = Unsafe.BitCast<uint, T>((uint)(bits >> 32));
+            return (Unsafe.BitCast<uint, T>((uint)bits), Unsafe.BitCast<uint, T>((uint)(bits >> 32)));
         }
-        else
-        {
-            low += value;
-        }
+        return (low + value, high);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -105,6 +107,14 @@ internal readonly unsafe struct SimdScalar<T> : ISimd<T, T>
             double scaled = Unsafe.BitCast<T, double>(value) * BitConverter.Int64BitsToDouble(k1 << 52) * BitConverter.Int64BitsToDouble(k2 << 52);
             return Unsafe.BitCast<double, T>(scaled);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T ScaleByPowerOfTwoNormal(T value, T shifted)
+    {
+        if (typeof(T) == typeof(float))
+            return Unsafe.BitCast<int, T>(Unsafe.BitCast<T, int>(value) + (Unsafe.BitCast<T, int>(shifted) << 23));
+        return Unsafe.BitCast<long, T>(Unsafe.BitCast<T, long>(value) + (Unsafe.BitCast<T, long>(shifted) << 52));
     }
 
     private static T AllBitsSet

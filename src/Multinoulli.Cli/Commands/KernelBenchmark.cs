@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+
+namespace Multinoulli.Cli.Commands;
+
+/// <summary>
+/// Times the float32 kernels against a plain copy of the same bytes and against TensorPrimitives.SoftMax called
+/// per row, in one process, so the ratios are fair even on a noisy machine. Bandwidth counts the bytes a kernel
+/// must move: the logits read once and the output written once (the same as the copy).
+/// </summary>
+public sealed class KernelBenchmark(int repetitions, TextWriter progress)
+{
+    public sealed record Shape(int Rows, int Classes)
+    {
+        public long Elements => (long)Rows * Classes;
+        public override string ToString() => $"{Rows} × {Classes}";
+    }
+
+    public sealed record Measurement(Shape Shape, string Kernel, int Threads, double Seconds, double GigabytesPerSecond, double VersusCopy, double VersusTensorPrimitives);
+
+    public IReadOnlyList<Measurement> Run(IEnumerable<Shape> shapes, IEnumerable<int> threadCounts)
+    {
+        var results = new List<Measurement>();
+        foreach (var shape in shapes)
+        {
+            progress.WriteLine($"preparing {shape} ({shape.Elements * 4 / 1e6:F0} MB of logits)...");
+            var logits = new float[shape.Elements];
+            var output = new float[shape.Elements];
+            var random = new Random(42);
+            for (long i = 0; i < logits.LongLength; i++) logits[i] = (float)(random.NextDouble() * 20 - 10);
+            var labels = new int[shape.Rows];
+            for (int i = 0; i < labels.Length; i++) labels[i] = random.Next(shape.Classes);
+            foreach (int threads in threadCounts)
+            {
+                var softmax = new SoftmaxOptions { MaxDegreeOfParallelism = threads };
+                var crossEntropy = new CrossEntropyOptions { MaxDegreeOfParallelism = threads };
+                int classes = shape.Classes;
+                var kernels = new (string Name, Action Body)[]
+                {
+                    ("copy", () => Rows(shape, threads, (first, count) =>
+                        logits.AsSpan(first * classes, count * classes).CopyTo(output.AsSpan(first * classes, count * classes)))),
+                    ("TensorPrimitives.SoftMax", () => Rows(shape, threads, (first, count) =>
+                    {
+                        for (int row = first; row < first + count; row++)
+                            TensorPrimitives.SoftMax(logits.AsSpan(row * classes, classes), output.AsSpan(row * classes, classes));
+                    })),
+                    ("softmax", () => Softmax.Probabilities(logits, classes, output, softmax)),
+                    ("log-softmax", () => Softmax.LogProbabilities(logits, classes, output, softmax)),
+                    ("cross-entropy forward+backward", () => CrossEntropy.LossAndGradient(logits, classes, labels, output, crossEntropy)),
+                };
+                double copy = 0, reference = 0;
+                foreach (var (name, body) in kernels)
+                {
+                    double seconds = Time(body);
+                    if (name == "copy") copy = seconds;
+                    if (name == "TensorPrimitives.SoftMax") reference = seconds;
+                    double bandwidth = 2.0 * shape.Elements * sizeof(float) / seconds / 1e9;
+                    var measurement = new Measurement(shape, name, threads, seconds, bandwidth, copy / seconds, reference / seconds);
+                    progress.WriteLine($"  {shape} {threads} thread(s) {name}: {seconds * 1e3:F3} ms, {bandwidth:F2} GB/s, {measurement.VersusCopy:F2}× copy");
+                    results.Add(measurement);
+                }
+            }
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// The median of the repetitions, after at least half a second of warm-up: the tiered JIT only promotes a
+    /// hot method after a delay, and timing a contender before then would measure its unoptimised code.
+    /// </summary>
+    private double Time(Action body)
+    {
+        long warmUp = Stopwatch.GetTimestamp();
+        for (int run = 0; run < 2 || Stopwatch.GetElapsedTime(warmUp).TotalSeconds < 0.5; run++)
+            body();
+        var seconds = new double[repetitions];
+        for (int i = 0; i < repetitions; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            body();
+            seconds[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
+        Array.Sort(seconds);
+        return seconds[repetitions / 2];
+    }
+
+    /// <summary>Splits rows over threads the way the library does, for the baselines.</summary>
+    private static void Rows(Shape shape, int threads, Action<int, int> body)
+    {
+        if (threads == 1)
+        {
+            body(0, shape.Rows);
+            return;
+        }
+        int tasks = Math.Min(shape.Rows, threads * 4);
+        Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = threads }, task =>
+        {
+            int first = (int)((long)shape.Rows * task / tasks);
+            int last = (int)((long)shape.Rows * (task + 1) / tasks);
+            body(first, last - first);
+        });
+    }
+}
