@@ -66,7 +66,7 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
                 if (SpecialRows<T>.ContainsNaN(block, count)) return RowStatistics.Special(RowKind.NaN);
                 if (TSink.Keeps)
                 {
-                    SpecialRows<T>.Fill(exponentials + start, count, T.Zero);
+                    SpecialRows<T>.Fill(exponentials + start, count, TSink.KeepsGaps ? T.NegativeInfinity : T.Zero);
                     shifts[index] = runningMax;
                 }
                 continue;
@@ -137,8 +137,9 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
             var partial = zero;
             for (int k = 0; k < 4; k++, i += width)
             {
-                var e = ExpOf(logits + i, argument);
-                if (TSink.Keeps) TSimd.Store(exponentials + i, e);
+                argument.Compute(TSimd.Load(logits + i), out var hi, out var lo);
+                var e = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
+                if (TSink.Keeps) TSimd.Store(exponentials + i, TSink.KeepsGaps ? hi : e);
                 partial = TSimd.Add(partial, e);
             }
             (low, high) = TSimd.AddWide(partial, low, high);
@@ -152,8 +153,9 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
             var e = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
             if (TSink.Keeps)
             {
-                if (rest >= width) TSimd.Store(exponentials + i, e);
-                else TSimd.StoreTail(exponentials + i, rest, e);
+                var kept = TSink.KeepsGaps ? hi : e;
+                if (rest >= width) TSimd.Store(exponentials + i, kept);
+                else TSimd.StoreTail(exponentials + i, rest, kept);
             }
             (low, high) = TSimd.AddWide(e, low, high);
         }
@@ -188,6 +190,19 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
             TSimd.StoreTail(values + i, length - i, TSimd.Multiply(TSimd.LoadTail(values + i, length - i, T.Zero), f));
     }
 
+    /// <summary>values += offset. A −∞ gap stays −∞.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Shift(T* values, int length, T offset)
+    {
+        int width = TSimd.Count;
+        var o = TSimd.Create(offset);
+        int i = 0;
+        for (; i <= length - width; i += width)
+            TSimd.Store(values + i, TSimd.Add(TSimd.Load(values + i), o));
+        if (i < length)
+            TSimd.StoreTail(values + i, length - i, TSimd.Add(TSimd.LoadTail(values + i, length - i, T.Zero), o));
+    }
+
     /// <summary>destination = exp(argument(z)) × factor; safe in place.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteExp<TArgument>(T* logits, T* destination, int length, TArgument argument, T factor)
@@ -205,27 +220,22 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
         }
     }
 
-    /// <summary>destination = argument(z) − offset, rounded once; −∞ logits stay −∞. Safe in place.</summary>
+    /// <summary>
+    /// destination = (z − max)/T − log Σ; safe in place. No exact difference is needed here: |result| ≥ |z − max|,
+    /// so the rounding of z − max is at most half an ulp of the result. −∞ stays −∞ and NaN stays NaN.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WriteLog<TArgument>(T* logits, T* destination, int length, TArgument argument, T offset)
-        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+    private static void WriteLog(T* logits, T* destination, int length, T max, T inverseTemperature, T logSum)
     {
         int width = TSimd.Count;
-        var o = TSimd.Create(offset);
+        var m = TSimd.Create(max);
+        var scale = TSimd.Create(inverseTemperature);
+        var offset = TSimd.Create(-logSum);
         int i = 0;
         for (; i <= length - width; i += width)
-            TSimd.Store(destination + i, LogOf(TSimd.Load(logits + i), argument, o));
+            TSimd.Store(destination + i, TSimd.MultiplyAdd(TSimd.Subtract(TSimd.Load(logits + i), m), scale, offset));
         if (i < length)
-            TSimd.StoreTail(destination + i, length - i, LogOf(TSimd.LoadTail(logits + i, length - i, T.Zero), argument, o));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVector LogOf<TArgument>(TVector logits, TArgument argument, TVector offset)
-        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
-    {
-        argument.Compute(logits, out var hi, out var lo);
-        // The low part of −∞ is NaN (∞ − ∞); −∞ is already the answer.
-        return TSimd.Select(TSimd.Equal(hi, TSimd.Create(T.NegativeInfinity)), hi, TSimd.Add(TSimd.Subtract(hi, offset), lo));
+            TSimd.StoreTail(destination + i, length - i, TSimd.MultiplyAdd(TSimd.Subtract(TSimd.LoadTail(logits + i, length - i, T.Zero), m), scale, offset));
     }
 
     // ---- rows ----------------------------------------------------------------------------------------------
@@ -283,14 +293,33 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
             OneVector<TArgument>(z, destination, length, inverse, masked, 1, logarithm: true, writeSpecialRows: true);
             return;
         }
+        if (KeepsExponentials(length))
+        {
+            // Pass one leaves the gaps (z − shift)/T in the destination; pass two adds one constant a chunk,
+            // (shift − max)/T − log Σ. Every added term is ≤ 0, so |result| only grows and stays within an ulp.
+            T* shifts = stackalloc T[MaxStoredChunks];
+            var kept = Statistics<TArgument, KeepGaps>(z, destination, length, inverse, shifts);
+            if (kept.Kind == RowKind.Finite)
+            {
+                double logSum = Math.Log(kept.SumExp);
+                int chunk = ChunkLength;
+                for (int start = 0, index = 0; start < length; start += chunk, index++)
+                {
+                    double offset = (double.CreateTruncating(shifts[index]) - kept.Max) * inverse - logSum;
+                    Shift(destination + start, Math.Min(chunk, length - start), T.CreateTruncating(offset));
+                }
+                return;
+            }
+            SpecialRows<T>.Write(kept.Kind, z, destination, length, logarithm: true, masked, 1);
+            return;
+        }
         var statistics = Statistics<TArgument>(z, length, inverse);
         if (statistics.Kind != RowKind.Finite)
         {
             SpecialRows<T>.Write(statistics.Kind, z, destination, length, logarithm: true, masked, 1);
             return;
         }
-        var argument = TArgument.Create(T.CreateTruncating(statistics.Max), T.Zero, inverse);
-        WriteLog(z, destination, length, argument, T.CreateTruncating(Math.Log(statistics.SumExp)));
+        WriteLog(z, destination, length, T.CreateTruncating(statistics.Max), T.CreateTruncating(inverse), T.CreateTruncating(Math.Log(statistics.SumExp)));
     }
 
     /// <summary>
@@ -313,8 +342,7 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
             if (!double.IsNaN(sum))
             {
                 var result = logarithm
-                    ? TSimd.Select(TSimd.Equal(hi, TSimd.Create(T.NegativeInfinity)), hi,
-                        TSimd.Add(TSimd.Subtract(hi, TSimd.Create(T.CreateTruncating(Math.Log(sum)))), lo))
+                    ? TSimd.MultiplyAdd(TSimd.Subtract(logits, TSimd.Create(max)), TSimd.Create(T.CreateTruncating(inverse)), TSimd.Create(T.CreateTruncating(-Math.Log(sum))))
                     : TSimd.Multiply(e, TSimd.Create(T.CreateTruncating(multiplier / sum)));
                 TSimd.StoreTail(destination, length, result);
                 return new RowStatistics(RowKind.Finite, double.CreateTruncating(max), sum);

@@ -74,13 +74,13 @@ internal static class VectorMath
         }
         p = TSimd.MultiplyAdd(p, r, Constant<TSimd, TVector, T>(1.0));
 
-        // 2ⁿ by adding n to the exponent field: two instructions, valid while the result is a normal number.
-        // Results in the subnormal range (rare) take the two-step path, which rounds them once, correctly.
-        var normal = TSimd.Create(T.CreateTruncating(single ? -87.0 : -708.0));
-        var result = TSimd.Any(TSimd.LessThan(x, normal))
-            ? TSimd.ScaleByPowerOfTwo(p, shifted)
-            : TSimd.ScaleByPowerOfTwoNormal(p, shifted);
-        return TSimd.Select(TSimd.LessThan(hi, floor), TSimd.Create(T.Zero), result);
+        // 2ⁿ by adding n to the exponent field: two instructions, valid while every result is a normal number,
+        // which also rules out −∞ and NaN lanes (they were clamped below the limit). Otherwise (rare) the
+        // two-step scale rounds subnormal results once, and −∞ or anything below the floor becomes exactly 0.
+        var normal = TSimd.Create(T.CreateTruncating(single ? -86.0 : -707.0));
+        if (!TSimd.Any(TSimd.LessThan(x, normal)))
+            return TSimd.ScaleByPowerOfTwoNormal(p, shifted);
+        return TSimd.Select(TSimd.LessThan(hi, floor), TSimd.Create(T.Zero), TSimd.ScaleByPowerOfTwo(p, shifted));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -104,15 +104,6 @@ internal static class VectorMath
         var aPart = TSimd.Add(hi, b);        // the share of hi that came from a
         var bPart = TSimd.Subtract(hi, aPart); // the share that came from −b
         lo = TSimd.Subtract(TSimd.Subtract(a, aPart), TSimd.Add(b, bPart));
-    }
-
-    /// <summary>a + b as an unevaluated pair of doubles (hi, lo), exact.</summary>
-    public static (double High, double Low) TwoSum(double a, double b)
-    {
-        double sum = a + b;
-        double aPart = sum - b;
-        double bPart = sum - aPart;
-        return (sum, (a - aPart) + (b - bPart));
     }
 
     /// <summary>Splits an unevaluated double pair into an unevaluated pair of T (exact for double, to ~2⁻⁴⁸ for float).</summary>
