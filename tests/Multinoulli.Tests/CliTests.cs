@@ -65,3 +65,34 @@ public class CliTests
 
 [CollectionDefinition(nameof(ConsoleCollection), DisableParallelization = true)]
 public class ConsoleCollection;
+
+[Collection(nameof(ConsoleCollection))]
+public class BenchCommandTests
+{
+    [Fact]
+    public void The_quick_kernel_benchmark_runs_every_kernel_and_writes_its_table()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"multinoulli-bench-{Guid.NewGuid():N}.md");
+        var output = new StringWriter();
+        var (oldOut, oldError) = (Console.Out, Console.Error);
+        Console.SetOut(output);
+        Console.SetError(TextWriter.Null);
+        try
+        {
+            Assert.Equal(0, Program.Main(["bench", "kernels", "--quick", "--output", file]));
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldError);
+        }
+        string table = File.ReadAllText(file);
+        File.Delete(file);
+        Assert.Equal(output.ToString(), table);
+        foreach (string kernel in new[] { "copy", "TensorPrimitives.SoftMax", "softmax", "log-softmax", "cross-entropy forward+backward" })
+            Assert.Contains($"| {kernel} |", table);
+        // Three shapes on one thread and on every core, five kernels each.
+        int rows = table.Split('\n').Count(line => line.StartsWith("| ") && !line.StartsWith("| shape"));
+        Assert.Equal(3 * 5 * (Environment.ProcessorCount > 1 ? 2 : 1), rows);
+    }
+}

@@ -39,7 +39,7 @@ public static class BenchCommand
                 ? [new(64, 3200), new(4096, 10), new(1, 400_000)]
                 : [new(4096, 32000), new(65536, 10), new(1, 4_000_000)];
             int[] threads = Environment.ProcessorCount > 1 ? [1, Environment.ProcessorCount] : [1];
-            var results = new KernelBenchmark(runs, Console.Error).Run(shapes, threads);
+            var results = new KernelBenchmark(runs, small ? 0.01 : 0.5, Console.Error).Run(shapes, threads);
             string table = Markdown(results);
             Console.Out.Write(table);
             var file = parse.GetValue(output);
@@ -58,7 +58,9 @@ public static class BenchCommand
         var text = new StringBuilder();
         var invariant = CultureInfo.InvariantCulture;
         string width = Vector512.IsHardwareAccelerated ? "AVX-512" : Vector256.IsHardwareAccelerated ? "AVX2" : "scalar";
-        text.AppendLine(invariant, $"Machine: {Environment.ProcessorCount} cores, {width}, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd}. Bandwidth = (bytes read + bytes written) / median time.");
+        double gigaflops = MachineProbe.FusedMultiplyAddGigaflops();
+        text.AppendLine(invariant, $"Machine: {Environment.ProcessorCount} cores, {width}, float32 FMA throughput {gigaflops:F0} GFLOP/s a core (measured), .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd}.");
+        text.AppendLine("Bandwidth = (bytes read + bytes written) / median time; × copy and × TensorPrimitives are ratios of times measured in this run.");
         text.AppendLine();
         text.AppendLine("| shape | threads | kernel | median ms | GB/s | × copy | × TensorPrimitives |");
         text.AppendLine("|---|---:|---|---:|---:|---:|---:|");

@@ -8,7 +8,7 @@ namespace Multinoulli.Cli.Commands;
 /// per row, in one process, so the ratios are fair even on a noisy machine. Bandwidth counts the bytes a kernel
 /// must move: the logits read once and the output written once (the same as the copy).
 /// </summary>
-public sealed class KernelBenchmark(int repetitions, TextWriter progress)
+public sealed class KernelBenchmark(int repetitions, double warmUpSeconds, TextWriter progress)
 {
     public sealed record Shape(int Rows, int Classes)
     {
@@ -65,13 +65,13 @@ public sealed class KernelBenchmark(int repetitions, TextWriter progress)
     }
 
     /// <summary>
-    /// The median of the repetitions, after at least half a second of warm-up: the tiered JIT only promotes a
+    /// The median of the repetitions, after a warm-up (half a second by default): the tiered JIT only promotes a
     /// hot method after a delay, and timing a contender before then would measure its unoptimised code.
     /// </summary>
     private double Time(Action body)
     {
         long warmUp = Stopwatch.GetTimestamp();
-        for (int run = 0; run < 2 || Stopwatch.GetElapsedTime(warmUp).TotalSeconds < 0.5; run++)
+        for (int run = 0; run < 2 || Stopwatch.GetElapsedTime(warmUp).TotalSeconds < warmUpSeconds; run++)
             body();
         var seconds = new double[repetitions];
         for (int i = 0; i < repetitions; i++)
