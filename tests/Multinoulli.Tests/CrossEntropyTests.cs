@@ -110,3 +110,43 @@ public class CrossEntropyTests
         Assert.Equal(one, many);
     }
 }
+
+public class MaskingTests
+{
+    private const float NegativeInfinity = float.NegativeInfinity;
+
+    [Fact]
+    public void Backward_passes_give_a_fully_masked_row_a_zero_gradient()
+    {
+        float[] z = [NegativeInfinity, NegativeInfinity, NegativeInfinity, 1, 2, 3];
+        var masked = new SoftmaxOptions { Masked = true };
+        var y = new float[6];
+        Softmax.LogProbabilities(z, 3, y, masked);
+        float[] upstream = [1, -2, 3, 0.5f, 0.25f, -1];
+        var dz = new float[6];
+        Softmax.LogProbabilitiesBackward(y, upstream, 3, dz, masked);
+        Assert.Equal([0f, 0f, 0f], dz[..3]);
+        Assert.All(dz[3..], v => Assert.True(float.IsFinite(v) && v != 0));
+
+        var p = new float[6];
+        Softmax.Probabilities(z, 3, p, masked);
+        Softmax.ProbabilitiesBackward(p, upstream, 3, dz, masked);
+        Assert.Equal([0f, 0f, 0f], dz[..3]);
+    }
+
+    [Fact]
+    public void Masked_label_smoothing_spreads_over_the_unmasked_classes_only()
+    {
+        double[] z = [0.3, double.NegativeInfinity, 1.2, -0.4];
+        const double epsilon = 0.3;
+        var options = new CrossEntropyOptions { LabelSmoothing = epsilon, Masked = true };
+        double smoothed = CrossEntropy.Loss(z, 4, [2], options);
+        double[] target = [epsilon / 3, 0, 1 - epsilon + epsilon / 3, epsilon / 3];
+        Assert.Equal(CrossEntropy.Loss(z, 4, target), smoothed, 12);
+        Assert.Equal(double.PositiveInfinity, CrossEntropy.Loss(z, 4, [2], options with { Masked = false }));
+        var gradient = new double[4];
+        CrossEntropy.LossAndGradient(z, 4, [2], gradient, options);
+        Assert.Equal(0, gradient[1]);
+        Assert.Equal(0, gradient.Sum(), 12);
+    }
+}

@@ -179,3 +179,70 @@ public class EdgeTests
         Assert.All(p, v => Assert.Equal(1.0 / 3, v, 5));
     }
 }
+
+/// <summary>A row longer than <c>RowParallel.LongRow</c> in a batch of fewer rows than threads is split over threads.</summary>
+public class LongRowTests
+{
+    private static readonly SoftmaxOptions FourParts = new() { MaxDegreeOfParallelism = 4 };
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_split_row_matches_the_reference_and_the_unsplit_row(bool logarithm)
+    {
+        var random = new Random(9);
+        var z = new float[1_000_003];
+        for (int i = 0; i < z.Length; i++) z[i] = (float)(random.NextDouble() * 60 - 30);
+        z[123_456] = float.NegativeInfinity;
+        z[900_000] = 45f; // the maximum sits in the last part
+        var (log, p, _) = Reference.Softmax(Reference.Widen(z));
+        var split = new float[z.Length];
+        var serial = new float[z.Length];
+        if (logarithm)
+        {
+            Softmax.LogProbabilities(z, split, FourParts);
+            Softmax.LogProbabilities(z, serial, new SoftmaxOptions { MaxDegreeOfParallelism = 1 });
+        }
+        else
+        {
+            Softmax.Probabilities(z, split, FourParts);
+            Softmax.Probabilities(z, serial, new SoftmaxOptions { MaxDegreeOfParallelism = 1 });
+        }
+        for (int i = 0; i < z.Length; i++)
+        {
+            double reference = logarithm ? log[i] : p[i];
+            if (logarithm)
+                Assert.True(AccuracyTests.Within(split[i], reference, 1e-6, float.MaxValue), $"class {i}: {split[i]} vs {reference}");
+            else if (reference >= 1e-30)
+                Assert.True(Math.Abs(split[i] - reference) <= 1e-6 * reference, $"class {i}: {split[i]} vs {reference}");
+            Assert.True(Math.Abs(split[i] - serial[i]) <= 1e-6 * Math.Max(Math.Abs(serial[i]), 1e-30) || split[i] == serial[i], $"class {i}: split {split[i]}, serial {serial[i]}");
+        }
+    }
+
+    [Theory]
+    [InlineData(float.NaN, 10)]
+    [InlineData(float.NaN, 900_000)]
+    [InlineData(float.PositiveInfinity, 10)]
+    [InlineData(float.PositiveInfinity, 900_000)]
+    public void Special_values_in_any_part_give_the_documented_row(float special, int at)
+    {
+        var z = Enumerable.Range(0, 1_000_000).Select(i => (float)(i % 97) * 0.1f).ToArray();
+        z[at] = special;
+        Softmax.Probabilities(z, z, FourParts); // in place
+        if (float.IsNaN(special))
+            Assert.All(z, v => Assert.True(float.IsNaN(v)));
+        else
+            for (int i = 0; i < z.Length; i++) Assert.Equal(i == at ? 1f : 0f, z[i]);
+    }
+
+    [Fact]
+    public void A_fully_masked_long_row_follows_the_masking_option()
+    {
+        var z = Enumerable.Repeat(float.NegativeInfinity, 300_000).ToArray();
+        var p = new float[z.Length];
+        Softmax.Probabilities(z, p, FourParts with { Masked = true });
+        Assert.All(p, v => Assert.Equal(0f, v));
+        Softmax.LogProbabilities(z, p, FourParts);
+        Assert.All(p, v => Assert.True(float.IsNaN(v)));
+    }
+}

@@ -1,7 +1,5 @@
 using System.Numerics;
-using System.Runtime.Intrinsics;
 using Multinoulli.Kernels;
-using Multinoulli.Kernels.Simd;
 
 namespace Multinoulli.Tests;
 
@@ -18,21 +16,9 @@ internal static unsafe class Widths<T> where T : unmanaged, IBinaryFloatingPoint
         public override string ToString() => Name;
     }
 
-    public static IEnumerable<Width> All()
-    {
-        if (Simd512<T>.IsSupported)
-            yield return Make<Simd512<T>, Vector512<T>>("avx512");
-        if (Simd256<T>.IsSupported)
-            yield return Make<Simd256<T>, Vector256<T>>("avx2");
-        yield return Make<SimdScalar<T>, T>("scalar");
-    }
-
-    private static Width Make<TSimd, TVector>(string name)
-        where TSimd : ISimd<TVector, T>
-        where TVector : unmanaged =>
-        new(name,
-            (z, d, c, t, m) => { fixed (T* a = z) fixed (T* b = d) RowKernels<TSimd, TVector, T>.Probabilities(a, b, z.Length / c, c, t, m); },
-            (z, d, c, t, m) => { fixed (T* a = z) fixed (T* b = d) RowKernels<TSimd, TVector, T>.LogProbabilities(a, b, z.Length / c, c, t, m); },
-            (z, d, c, t, m) => { fixed (T* a = z) fixed (T* b = d) RowKernels<TSimd, TVector, T>.LogSumExp(a, b, z.Length / c, c, t); },
-            (z, d, c, t, m) => { fixed (T* a = z) fixed (T* b = d) RowKernels<TSimd, TVector, T>.SmoothMax(a, b, z.Length / c, c, t, m); });
+    public static IEnumerable<Width> All() => Dispatch<T>.Available.Select(kernels => new Width(kernels.Name,
+        (z, d, c, t, m) => { fixed (T* a = z) fixed (T* b = d) kernels.Probabilities(a, b, z.Length / c, c, t, m); },
+        (z, d, c, t, m) => { fixed (T* a = z) fixed (T* b = d) kernels.LogProbabilities(a, b, z.Length / c, c, t, m); },
+        (z, d, c, t, m) => { fixed (T* a = z) fixed (T* b = d) kernels.LogSumExp(a, b, z.Length / c, c, t); },
+        (z, d, c, t, m) => { fixed (T* a = z) fixed (T* b = d) kernels.SmoothMax(a, b, z.Length / c, c, t, m); }));
 }

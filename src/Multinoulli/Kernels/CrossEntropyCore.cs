@@ -87,7 +87,7 @@ internal static unsafe class CrossEntropyCore<T> where T : unmanaged, IBinaryFlo
                 RowParallel.For(rows, classes, options.MaxDegreeOfParallelism, (first, count) =>
                 {
                     nint offset = (nint)first * classes;
-                    Dispatch<T>.CrossEntropy((T*)zp + offset, count, classes,
+                    Dispatch<T>.Best.CrossEntropy((T*)zp + offset, count, classes,
                         yp == 0 ? null : (int*)yp + first,
                         tp == 0 ? null : (T*)tp + offset,
                         settings,

@@ -4,58 +4,68 @@ using Multinoulli.Kernels.Simd;
 
 namespace Multinoulli.Kernels;
 
-/// <summary>
-/// Picks the widest vector unit once per call: AVX-512, else AVX2, else width one. The checks are constants
-/// to the JIT, so only one branch survives in the compiled code.
-/// </summary>
-internal static unsafe class Dispatch<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+/// <summary>The batch entry points of <see cref="RowKernels{TSimd, TVector, T}"/> for one vector width, as an object.</summary>
+internal unsafe interface IRowKernels<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
-    public static void Probabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
-    {
-        if (Simd512<T>.IsSupported) RowKernels<Simd512<T>, Vector512<T>, T>.Probabilities(logits, destination, rows, classes, temperature, masked);
-        else if (Simd256<T>.IsSupported) RowKernels<Simd256<T>, Vector256<T>, T>.Probabilities(logits, destination, rows, classes, temperature, masked);
-        else RowKernels<SimdScalar<T>, T, T>.Probabilities(logits, destination, rows, classes, temperature, masked);
-    }
+    string Name { get; }
+    void Probabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked);
+    void LogProbabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked);
+    void LongRow(T* logits, T* destination, int length, double temperature, bool masked, int degree, bool logarithm);
+    void LogSumExp(T* logits, T* destination, int rows, int classes, double temperature);
+    void SmoothMax(T* logits, T* destination, int rows, int classes, double temperature, bool masked);
+    void ProbabilitiesBackward(T* probabilities, T* outputGradient, T* destination, int rows, int classes, double temperature);
+    void LogProbabilitiesBackward(T* logProbabilities, T* outputGradient, T* destination, int rows, int classes, double temperature, bool masked);
+    void CrossEntropy(T* logits, int rows, int classes, int* labels, T* targets, in CrossEntropySettings<T> settings, T* gradient, double* losses);
+}
 
-    public static void LogProbabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
-    {
-        if (Simd512<T>.IsSupported) RowKernels<Simd512<T>, Vector512<T>, T>.LogProbabilities(logits, destination, rows, classes, temperature, masked);
-        else if (Simd256<T>.IsSupported) RowKernels<Simd256<T>, Vector256<T>, T>.LogProbabilities(logits, destination, rows, classes, temperature, masked);
-        else RowKernels<SimdScalar<T>, T, T>.LogProbabilities(logits, destination, rows, classes, temperature, masked);
-    }
+/// <summary>Forwards to the static kernels of one width; one virtual call a batch, nothing per row.</summary>
+internal sealed unsafe class WidthKernels<TSimd, TVector, T>(string name) : IRowKernels<T>
+    where TSimd : ISimd<TVector, T>
+    where TVector : unmanaged
+    where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    public string Name => name;
 
-    public static void LogSumExp(T* logits, T* destination, int rows, int classes, double temperature)
-    {
-        if (Simd512<T>.IsSupported) RowKernels<Simd512<T>, Vector512<T>, T>.LogSumExp(logits, destination, rows, classes, temperature);
-        else if (Simd256<T>.IsSupported) RowKernels<Simd256<T>, Vector256<T>, T>.LogSumExp(logits, destination, rows, classes, temperature);
-        else RowKernels<SimdScalar<T>, T, T>.LogSumExp(logits, destination, rows, classes, temperature);
-    }
+    public void Probabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked) =>
+        RowKernels<TSimd, TVector, T>.Probabilities(logits, destination, rows, classes, temperature, masked);
 
-    public static void SmoothMax(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
-    {
-        if (Simd512<T>.IsSupported) RowKernels<Simd512<T>, Vector512<T>, T>.SmoothMax(logits, destination, rows, classes, temperature, masked);
-        else if (Simd256<T>.IsSupported) RowKernels<Simd256<T>, Vector256<T>, T>.SmoothMax(logits, destination, rows, classes, temperature, masked);
-        else RowKernels<SimdScalar<T>, T, T>.SmoothMax(logits, destination, rows, classes, temperature, masked);
-    }
+    public void LogProbabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked) =>
+        RowKernels<TSimd, TVector, T>.LogProbabilities(logits, destination, rows, classes, temperature, masked);
 
-    public static void ProbabilitiesBackward(T* probabilities, T* outputGradient, T* destination, int rows, int classes, double temperature)
-    {
-        if (Simd512<T>.IsSupported) RowKernels<Simd512<T>, Vector512<T>, T>.ProbabilitiesBackward(probabilities, outputGradient, destination, rows, classes, temperature);
-        else if (Simd256<T>.IsSupported) RowKernels<Simd256<T>, Vector256<T>, T>.ProbabilitiesBackward(probabilities, outputGradient, destination, rows, classes, temperature);
-        else RowKernels<SimdScalar<T>, T, T>.ProbabilitiesBackward(probabilities, outputGradient, destination, rows, classes, temperature);
-    }
+    public void LongRow(T* logits, T* destination, int length, double temperature, bool masked, int degree, bool logarithm) =>
+        RowKernels<TSimd, TVector, T>.LongRow(logits, destination, length, temperature, masked, degree, logarithm);
 
-    public static void LogProbabilitiesBackward(T* logProbabilities, T* outputGradient, T* destination, int rows, int classes, double temperature, bool masked)
-    {
-        if (Simd512<T>.IsSupported) RowKernels<Simd512<T>, Vector512<T>, T>.LogProbabilitiesBackward(logProbabilities, outputGradient, destination, rows, classes, temperature, masked);
-        else if (Simd256<T>.IsSupported) RowKernels<Simd256<T>, Vector256<T>, T>.LogProbabilitiesBackward(logProbabilities, outputGradient, destination, rows, classes, temperature, masked);
-        else RowKernels<SimdScalar<T>, T, T>.LogProbabilitiesBackward(logProbabilities, outputGradient, destination, rows, classes, temperature, masked);
-    }
+    public void LogSumExp(T* logits, T* destination, int rows, int classes, double temperature) =>
+        RowKernels<TSimd, TVector, T>.LogSumExp(logits, destination, rows, classes, temperature);
 
-    public static void CrossEntropy(T* logits, int rows, int classes, int* labels, T* targets, in CrossEntropySettings<T> settings, T* gradient, double* losses)
+    public void SmoothMax(T* logits, T* destination, int rows, int classes, double temperature, bool masked) =>
+        RowKernels<TSimd, TVector, T>.SmoothMax(logits, destination, rows, classes, temperature, masked);
+
+    public void ProbabilitiesBackward(T* probabilities, T* outputGradient, T* destination, int rows, int classes, double temperature) =>
+        RowKernels<TSimd, TVector, T>.ProbabilitiesBackward(probabilities, outputGradient, destination, rows, classes, temperature);
+
+    public void LogProbabilitiesBackward(T* logProbabilities, T* outputGradient, T* destination, int rows, int classes, double temperature, bool masked) =>
+        RowKernels<TSimd, TVector, T>.LogProbabilitiesBackward(logProbabilities, outputGradient, destination, rows, classes, temperature, masked);
+
+    public void CrossEntropy(T* logits, int rows, int classes, int* labels, T* targets, in CrossEntropySettings<T> settings, T* gradient, double* losses) =>
+        RowKernels<TSimd, TVector, T>.CrossEntropy(logits, rows, classes, labels, targets, settings, gradient, losses);
+}
+
+/// <summary>The kernels of every vector width this machine runs, widest first, and the one the library uses.</summary>
+internal static class Dispatch<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    /// <summary>AVX-512 if present, else AVX2, else width one: the same arithmetic at every width.</summary>
+    public static IReadOnlyList<IRowKernels<T>> Available { get; } = Detect();
+
+    /// <summary>The widest: what the public API uses.</summary>
+    public static IRowKernels<T> Best { get; } = Available[0];
+
+    private static IRowKernels<T>[] Detect()
     {
-        if (Simd512<T>.IsSupported) RowKernels<Simd512<T>, Vector512<T>, T>.CrossEntropy(logits, rows, classes, labels, targets, settings, gradient, losses);
-        else if (Simd256<T>.IsSupported) RowKernels<Simd256<T>, Vector256<T>, T>.CrossEntropy(logits, rows, classes, labels, targets, settings, gradient, losses);
-        else RowKernels<SimdScalar<T>, T, T>.CrossEntropy(logits, rows, classes, labels, targets, settings, gradient, losses);
+        var widths = new List<IRowKernels<T>>();
+        if (Simd512<T>.IsSupported) widths.Add(new WidthKernels<Simd512<T>, Vector512<T>, T>("avx512"));
+        if (Simd256<T>.IsSupported) widths.Add(new WidthKernels<Simd256<T>, Vector256<T>, T>("avx2"));
+        widths.Add(new WidthKernels<SimdScalar<T>, T, T>("scalar"));
+        return [.. widths];
     }
 }

@@ -370,6 +370,87 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
         return Statistics<TArgument>(z, length, inverse);
     }
 
+    /// <summary>
+    /// softmax or log-softmax of one long row on <paramref name="degree"/> threads. The row is cut at chunk
+    /// boundaries; each part runs pass one on its own (keeping exponentials or gaps and its chunks' shifts),
+    /// the parts' maxima and sums are combined exactly, then each part rescales its own chunks.
+    /// </summary>
+    public static void LongRow(T* logits, T* destination, int length, double temperature, bool masked, int degree, bool logarithm)
+    {
+        if (temperature == 1) LongRow<ShiftArgument<TSimd, TVector, T>>(logits, destination, length, 1, masked, degree, logarithm);
+        else LongRow<ShiftScaleArgument<TSimd, TVector, T>>(logits, destination, length, temperature, masked, degree, logarithm);
+    }
+
+    private static void LongRow<TArgument>(T* logits, T* destination, int length, double temperature, bool masked, int degree, bool logarithm)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+    {
+        double inverse = 1 / temperature;
+        int chunk = ChunkLength;
+        int chunks = (int)(((long)length + chunk - 1) / chunk);
+        int parts = Math.Min(degree, chunks);
+        var partStatistics = new RowStatistics[parts];
+        T[] shifts = System.Buffers.ArrayPool<T>.Shared.Rent(chunks);
+        try
+        {
+            nint z = (nint)logits, d = (nint)destination;
+            var options = new ParallelOptions { MaxDegreeOfParallelism = degree };
+            Parallel.For(0, parts, options, part =>
+            {
+                var (start, end, firstChunk) = Part(part, parts, chunks, chunk, length);
+                fixed (T* s = shifts)
+                    partStatistics[part] = logarithm
+                        ? Statistics<TArgument, KeepGaps>((T*)z + start, (T*)d + start, end - start, inverse, s + firstChunk)
+                        : Statistics<TArgument, Keep>((T*)z + start, (T*)d + start, end - start, inverse, s + firstChunk);
+            });
+
+            var statistics = Combine(partStatistics, inverse);
+            if (statistics.Kind != RowKind.Finite)
+            {
+                SpecialRows<T>.Write(statistics.Kind, logits, destination, length, logarithm, masked, 1);
+                return;
+            }
+            double logSum = Math.Log(statistics.SumExp);
+            Parallel.For(0, parts, options, part =>
+            {
+                var (start, end, firstChunk) = Part(part, parts, chunks, chunk, length);
+                for (int begin = start, index = firstChunk; begin < end; begin += chunk, index++)
+                {
+                    int count = Math.Min(chunk, end - begin);
+                    double gap = (double.CreateTruncating(shifts[index]) - statistics.Max) * inverse;
+                    if (logarithm) Shift((T*)d + begin, count, T.CreateTruncating(gap - logSum));
+                    else Scale((T*)d + begin, count, T.CreateTruncating(Math.Exp(gap) / statistics.SumExp));
+                }
+            });
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<T>.Shared.Return(shifts);
+        }
+    }
+
+    private static (int Start, int End, int FirstChunk) Part(int part, int parts, int chunks, int chunk, int length)
+    {
+        int firstChunk = (int)((long)chunks * part / parts);
+        int lastChunk = (int)((long)chunks * (part + 1) / parts);
+        return (firstChunk * chunk, (int)Math.Min(length, (long)lastChunk * chunk), firstChunk);
+    }
+
+    /// <summary>
+    /// One row's statistics from its parts': NaN outranks +∞, which outranks everything; the sums are brought to
+    /// the common maximum, max over parts, before adding.
+    /// </summary>
+    private static RowStatistics Combine(RowStatistics[] parts, double inverse)
+    {
+        if (parts.Any(p => p.Kind == RowKind.NaN)) return RowStatistics.Special(RowKind.NaN);
+        if (parts.Any(p => p.Kind == RowKind.PositiveInfinity)) return RowStatistics.Special(RowKind.PositiveInfinity);
+        var finite = parts.Where(p => p.Kind == RowKind.Finite).ToArray();
+        if (finite.Length == 0) return RowStatistics.Special(RowKind.AllMasked);
+        double max = finite.Max(p => p.Max);
+        double sum = 0;
+        foreach (var p in finite) sum += p.SumExp * Math.Exp((p.Max - max) * inverse);
+        return new RowStatistics(RowKind.Finite, max, sum);
+    }
+
     public static void Probabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
     {
         if (temperature == 1) Probabilities<ShiftArgument<TSimd, TVector, T>>(logits, destination, rows, classes, 1, masked);

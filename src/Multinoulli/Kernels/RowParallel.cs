@@ -6,10 +6,17 @@ internal static class RowParallel
     // About 20 µs of kernel work: below this a thread hand-off costs more than it saves.
     private const long MinimumElementsPerTask = 1 << 16;
 
+    /// <summary>A row at least this long is worth splitting over threads when there are fewer rows than threads.</summary>
+    public const int LongRow = 1 << 17;
+
+    /// <summary>The thread count that a MaxDegreeOfParallelism option (−1: every core) stands for.</summary>
+    public static int Degree(int maxDegreeOfParallelism) =>
+        maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : maxDegreeOfParallelism;
+
     /// <summary>Calls <paramref name="body"/>(firstRow, rowCount) over disjoint ranges that cover every row.</summary>
     public static void For(int rows, int classes, int maxDegreeOfParallelism, Action<int, int> body)
     {
-        int degree = maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : maxDegreeOfParallelism;
+        int degree = Degree(maxDegreeOfParallelism);
         long elements = (long)rows * classes;
         int tasks = (int)Math.Min(Math.Min(degree * 4L, rows), Math.Max(1, elements / MinimumElementsPerTask));
         if (degree <= 1 || tasks <= 1)

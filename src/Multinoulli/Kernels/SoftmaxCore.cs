@@ -21,17 +21,26 @@ internal static unsafe class SoftmaxCore<T> where T : unmanaged, IBinaryFloating
         options ??= SoftmaxOptions.Default;
         double temperature = options.Temperature;
         bool masked = options.Masked;
+        int degree = RowParallel.Degree(options.MaxDegreeOfParallelism);
         fixed (T* source = logits)
         fixed (T* target = destination)
         {
+            if (rows < degree && classes >= RowParallel.LongRow)
+            {
+                // Fewer rows than cores: split each row instead, so one huge vocabulary row uses every core.
+                for (int row = 0; row < rows; row++)
+                    Dispatch<T>.Best.LongRow(source + (nint)row * classes, target + (nint)row * classes, classes, temperature, masked, degree,
+                        logarithm: output == Output.LogProbabilities);
+                return;
+            }
             nint z = (nint)source, d = (nint)target;
             RowParallel.For(rows, classes, options.MaxDegreeOfParallelism, (first, count) =>
             {
                 nint offset = (nint)first * classes;
                 if (output == Output.Probabilities)
-                    Dispatch<T>.Probabilities((T*)z + offset, (T*)d + offset, count, classes, temperature, masked);
+                    Dispatch<T>.Best.Probabilities((T*)z + offset, (T*)d + offset, count, classes, temperature, masked);
                 else
-                    Dispatch<T>.LogProbabilities((T*)z + offset, (T*)d + offset, count, classes, temperature, masked);
+                    Dispatch<T>.Best.LogProbabilities((T*)z + offset, (T*)d + offset, count, classes, temperature, masked);
             });
         }
     }
@@ -41,7 +50,7 @@ internal static unsafe class SoftmaxCore<T> where T : unmanaged, IBinaryFloating
         if (logits.IsEmpty) ThrowHelper.EmptyInput(nameof(logits));
         T result = default;
         fixed (T* source = logits)
-            Dispatch<T>.LogSumExp(source, &result, 1, logits.Length, (options ?? SoftmaxOptions.Default).Temperature);
+            Dispatch<T>.Best.LogSumExp(source, &result, 1, logits.Length, (options ?? SoftmaxOptions.Default).Temperature);
         return result;
     }
 
@@ -51,7 +60,7 @@ internal static unsafe class SoftmaxCore<T> where T : unmanaged, IBinaryFloating
         options ??= SoftmaxOptions.Default;
         T result = default;
         fixed (T* source = logits)
-            Dispatch<T>.SmoothMax(source, &result, 1, logits.Length, options.Temperature, options.Masked);
+            Dispatch<T>.Best.SmoothMax(source, &result, 1, logits.Length, options.Temperature, options.Masked);
         return result;
     }
 
@@ -73,9 +82,9 @@ internal static unsafe class SoftmaxCore<T> where T : unmanaged, IBinaryFloating
             {
                 T* rowLogits = (T*)z + (nint)first * classes;
                 if (reduction == Reduction.LogSumExp)
-                    Dispatch<T>.LogSumExp(rowLogits, (T*)d + first, count, classes, temperature);
+                    Dispatch<T>.Best.LogSumExp(rowLogits, (T*)d + first, count, classes, temperature);
                 else
-                    Dispatch<T>.SmoothMax(rowLogits, (T*)d + first, count, classes, temperature, masked);
+                    Dispatch<T>.Best.SmoothMax(rowLogits, (T*)d + first, count, classes, temperature, masked);
             });
         }
     }
@@ -103,9 +112,9 @@ internal static unsafe class SoftmaxCore<T> where T : unmanaged, IBinaryFloating
             {
                 nint offset = (nint)first * classes;
                 if (kind == Backward.Probabilities)
-                    Dispatch<T>.ProbabilitiesBackward((T*)a + offset, (T*)b + offset, (T*)d + offset, count, classes, temperature);
+                    Dispatch<T>.Best.ProbabilitiesBackward((T*)a + offset, (T*)b + offset, (T*)d + offset, count, classes, temperature);
                 else
-                    Dispatch<T>.LogProbabilitiesBackward((T*)a + offset, (T*)b + offset, (T*)d + offset, count, classes, temperature, masked);
+                    Dispatch<T>.Best.LogProbabilitiesBackward((T*)a + offset, (T*)b + offset, (T*)d + offset, count, classes, temperature, masked);
             });
         }
     }

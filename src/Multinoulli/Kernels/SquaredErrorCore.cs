@@ -25,7 +25,7 @@ internal static unsafe class SquaredErrorCore<T> where T : unmanaged, IBinaryFlo
             for (int row = 0; row < rows; row++)
             {
                 T* rowLogits = z + (nint)row * classes;
-                Dispatch<T>.Probabilities(rowLogits, p, 1, classes, 1, masked: false);
+                Dispatch<T>.Best.Probabilities(rowLogits, p, 1, classes, 1, masked: false);
                 int label = labels[row];
                 double loss = 0, dot = 0;
                 for (int j = 0; j < classes; j++)
