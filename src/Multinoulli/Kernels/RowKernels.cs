@@ -17,19 +17,42 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
 {
     private const int ChunkBytes = 8192;
 
-    // A row up to this size keeps its exponentials in the destination between the passes (it stays in L2), so
-    // each logit is exponentiated once; a longer row is read again instead, which costs less than a round trip
-    // of the stored values through memory.
-    private const int StoredRowBytes = 256 * 1024;
-    private const int MaxStoredChunks = StoredRowBytes / ChunkBytes;
+    // Chunk shifts of rows up to this many chunks (256 KiB of float logits) live on the stack; longer rows rent.
+    private const int StackChunks = 32;
 
     private static int ChunkLength => ChunkBytes / sizeof(T);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool FitsOneVector(int length) => length <= TSimd.Count;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool KeepsExponentials(int length) => (long)length * sizeof(T) <= StoredRowBytes;
+    /// <summary>
+    /// Scratch for one row's chunk shifts: a thread-local buffer for ordinary rows, a pooled array for rows
+    /// longer than it covers. Pass one keeps each exponential in the destination and pass two rescales it in
+    /// place, so each logit is exponentiated once whatever the row length (cheaper on a machine whose vector
+    /// unit, not its memory, is the limit).
+    /// </summary>
+    private readonly struct Shifts
+    {
+        [ThreadStatic] private static T[]? t_small;
+        private readonly T[] _array;
+        private readonly bool _rented;
+
+        private Shifts(T[] array, bool rented) => (_array, _rented) = (array, rented);
+
+        public Span<T> Span => _array;
+
+        public static Shifts Rent(int length)
+        {
+            int chunks = (int)(((long)length + ChunkLength - 1) / ChunkLength);
+            if (chunks <= StackChunks) return new Shifts(t_small ??= new T[StackChunks], false);
+            return new Shifts(System.Buffers.ArrayPool<T>.Shared.Rent(chunks), true);
+        }
+
+        public void Return()
+        {
+            if (_rented) System.Buffers.ArrayPool<T>.Shared.Return(_array);
+        }
+    }
 
     // ---- pass one ------------------------------------------------------------------------------------------
 
@@ -203,41 +226,6 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
             TSimd.StoreTail(values + i, length - i, TSimd.Add(TSimd.LoadTail(values + i, length - i, T.Zero), o));
     }
 
-    /// <summary>destination = exp(argument(z)) × factor; safe in place.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WriteExp<TArgument>(T* logits, T* destination, int length, TArgument argument, T factor)
-        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
-    {
-        int width = TSimd.Count;
-        var f = TSimd.Create(factor);
-        int i = 0;
-        for (; i <= length - width; i += width)
-            TSimd.Store(destination + i, TSimd.Multiply(ExpOf(logits + i, argument), f));
-        if (i < length)
-        {
-            argument.Compute(TSimd.LoadTail(logits + i, length - i, T.NegativeInfinity), out var hi, out var lo);
-            TSimd.StoreTail(destination + i, length - i, TSimd.Multiply(VectorMath.Exp<TSimd, TVector, T>(hi, lo), f));
-        }
-    }
-
-    /// <summary>
-    /// destination = (z − max)/T − log Σ; safe in place. No exact difference is needed here: |result| ≥ |z − max|,
-    /// so the rounding of z − max is at most half an ulp of the result. −∞ stays −∞ and NaN stays NaN.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WriteLog(T* logits, T* destination, int length, T max, T inverseTemperature, T logSum)
-    {
-        int width = TSimd.Count;
-        var m = TSimd.Create(max);
-        var scale = TSimd.Create(inverseTemperature);
-        var offset = TSimd.Create(-logSum);
-        int i = 0;
-        for (; i <= length - width; i += width)
-            TSimd.Store(destination + i, TSimd.MultiplyAdd(TSimd.Subtract(TSimd.Load(logits + i), m), scale, offset));
-        if (i < length)
-            TSimd.StoreTail(destination + i, length - i, TSimd.MultiplyAdd(TSimd.Subtract(TSimd.LoadTail(logits + i, length - i, T.Zero), m), scale, offset));
-    }
-
     // ---- rows ----------------------------------------------------------------------------------------------
 
     /// <summary>
@@ -252,36 +240,31 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
         double inverse = 1 / temperature;
         if (FitsOneVector(length))
             return OneVector<TArgument>(z, destination, length, inverse, masked, multiplier, logarithm: false, writeSpecialRows);
-        RowStatistics statistics;
-        if (KeepsExponentials(length))
+        var shifts = Shifts.Rent(length);
+        try
         {
-            T* shifts = stackalloc T[MaxStoredChunks];
-            statistics = Statistics<TArgument, Keep>(z, destination, length, inverse, shifts);
-            if (statistics.Kind == RowKind.Finite)
+            fixed (T* chunkShifts = shifts.Span)
             {
-                int chunk = ChunkLength;
-                for (int start = 0, index = 0; start < length; start += chunk, index++)
+                var statistics = Statistics<TArgument, Keep>(z, destination, length, inverse, chunkShifts);
+                if (statistics.Kind == RowKind.Finite)
                 {
-                    double shift = (double.CreateTruncating(shifts[index]) - statistics.Max) * inverse;
-                    Scale(destination + start, Math.Min(chunk, length - start), T.CreateTruncating(Math.Exp(shift) * multiplier / statistics.SumExp));
+                    int chunk = ChunkLength;
+                    for (int start = 0, index = 0; start < length; start += chunk, index++)
+                    {
+                        double shift = (double.CreateTruncating(chunkShifts[index]) - statistics.Max) * inverse;
+                        Scale(destination + start, Math.Min(chunk, length - start), T.CreateTruncating(Math.Exp(shift) * multiplier / statistics.SumExp));
+                    }
+                    return statistics;
                 }
+                if (writeSpecialRows) SpecialRows<T>.Write(statistics.Kind, z, destination, length, logarithm: false, masked, multiplier);
                 return statistics;
             }
         }
-        else
+        finally
         {
-            statistics = Statistics<TArgument>(z, length, inverse);
-            if (statistics.Kind == RowKind.Finite)
-            {
-                var argument = TArgument.Create(T.CreateTruncating(statistics.Max), T.Zero, inverse);
-                WriteExp(z, destination, length, argument, T.CreateTruncating(multiplier / statistics.SumExp));
-                return statistics;
-            }
+            shifts.Return();
         }
-        if (writeSpecialRows) SpecialRows<T>.Write(statistics.Kind, z, destination, length, logarithm: false, masked, multiplier);
-        return statistics;
     }
-
     /// <summary>log softmax(z/T) of one row; may be in place.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LogProbabilitiesRow<TArgument>(T* z, T* destination, int length, double temperature, bool masked)
@@ -293,33 +276,33 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
             OneVector<TArgument>(z, destination, length, inverse, masked, 1, logarithm: true, writeSpecialRows: true);
             return;
         }
-        if (KeepsExponentials(length))
+        // Pass one leaves the gaps (z − shift)/T in the destination; pass two adds one constant a chunk,
+        // (shift − max)/T − log Σ. Every added term is ≤ 0, so |result| only grows and stays within an ulp: no
+        // exact difference is needed here.
+        var shifts = Shifts.Rent(length);
+        try
         {
-            // Pass one leaves the gaps (z − shift)/T in the destination; pass two adds one constant a chunk,
-            // (shift − max)/T − log Σ. Every added term is ≤ 0, so |result| only grows and stays within an ulp.
-            T* shifts = stackalloc T[MaxStoredChunks];
-            var kept = Statistics<TArgument, KeepGaps>(z, destination, length, inverse, shifts);
-            if (kept.Kind == RowKind.Finite)
+            fixed (T* chunkShifts = shifts.Span)
             {
-                double logSum = Math.Log(kept.SumExp);
+                var statistics = Statistics<TArgument, KeepGaps>(z, destination, length, inverse, chunkShifts);
+                if (statistics.Kind != RowKind.Finite)
+                {
+                    SpecialRows<T>.Write(statistics.Kind, z, destination, length, logarithm: true, masked, 1);
+                    return;
+                }
+                double logSum = Math.Log(statistics.SumExp);
                 int chunk = ChunkLength;
                 for (int start = 0, index = 0; start < length; start += chunk, index++)
                 {
-                    double offset = (double.CreateTruncating(shifts[index]) - kept.Max) * inverse - logSum;
+                    double offset = (double.CreateTruncating(chunkShifts[index]) - statistics.Max) * inverse - logSum;
                     Shift(destination + start, Math.Min(chunk, length - start), T.CreateTruncating(offset));
                 }
-                return;
             }
-            SpecialRows<T>.Write(kept.Kind, z, destination, length, logarithm: true, masked, 1);
-            return;
         }
-        var statistics = Statistics<TArgument>(z, length, inverse);
-        if (statistics.Kind != RowKind.Finite)
+        finally
         {
-            SpecialRows<T>.Write(statistics.Kind, z, destination, length, logarithm: true, masked, 1);
-            return;
+            shifts.Return();
         }
-        WriteLog(z, destination, length, T.CreateTruncating(statistics.Max), T.CreateTruncating(inverse), T.CreateTruncating(Math.Log(statistics.SumExp)));
     }
 
     /// <summary>
