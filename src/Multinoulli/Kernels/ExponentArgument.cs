@@ -17,6 +17,9 @@ internal interface IExponentArgument<TSelf, TSimd, TVector, T>
     /// <summary>An argument with shift = shiftHigh + shiftLow and the scale 1/temperature.</summary>
     static abstract TSelf Create(T shiftHigh, T shiftLow, double inverseTemperature);
 
+    /// <summary>An argument whose shift differs lane by lane (one row a lane, in the transposed small-row kernel).</summary>
+    static abstract TSelf CreatePerLane(TVector shift, double inverseTemperature);
+
     void Compute(TVector logits, out TVector hi, out TVector lo);
 }
 
@@ -29,13 +32,17 @@ internal readonly struct ShiftArgument<TSimd, TVector, T> : IExponentArgument<Sh
     private readonly TVector _shiftHigh;
     private readonly TVector _shiftLow;
 
-    private ShiftArgument(T shiftHigh, T shiftLow)
+    private ShiftArgument(TVector shiftHigh, TVector shiftLow)
     {
-        _shiftHigh = TSimd.Create(shiftHigh);
-        _shiftLow = TSimd.Create(shiftLow);
+        _shiftHigh = shiftHigh;
+        _shiftLow = shiftLow;
     }
 
-    public static ShiftArgument<TSimd, TVector, T> Create(T shiftHigh, T shiftLow, double inverseTemperature) => new(shiftHigh, shiftLow);
+    public static ShiftArgument<TSimd, TVector, T> Create(T shiftHigh, T shiftLow, double inverseTemperature) =>
+        new(TSimd.Create(shiftHigh), TSimd.Create(shiftLow));
+
+    public static ShiftArgument<TSimd, TVector, T> CreatePerLane(TVector shift, double inverseTemperature) =>
+        new(shift, TSimd.Create(T.Zero));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Compute(TVector logits, out TVector hi, out TVector lo)
@@ -45,7 +52,12 @@ internal readonly struct ShiftArgument<TSimd, TVector, T> : IExponentArgument<Sh
     }
 }
 
-/// <summary>(z − shift)/temperature, with 1/temperature itself carried as hi + lo so a float32 scale loses nothing.</summary>
+/// <summary>
+/// (z − shift)/temperature, with 1/temperature itself carried as hi + lo so a float32 scale loses nothing. The
+/// difference is taken between halves, z/2 − shift/2, and the 2 goes into the scale: halving is exact, so the
+/// rounding is that of z − shift, but it cannot overflow where (z − shift)/T is representable (−3e38 − 2e38
+/// at T = 3 is −1.7e38, not −∞).
+/// </summary>
 internal readonly struct ShiftScaleArgument<TSimd, TVector, T> : IExponentArgument<ShiftScaleArgument<TSimd, TVector, T>, TSimd, TVector, T>
     where TSimd : ISimd<TVector, T>
     where TVector : unmanaged
@@ -56,22 +68,27 @@ internal readonly struct ShiftScaleArgument<TSimd, TVector, T> : IExponentArgume
     private readonly TVector _scaleHigh;
     private readonly TVector _scaleLow;
 
-    private ShiftScaleArgument(T shiftHigh, T shiftLow, double inverseTemperature)
+    private ShiftScaleArgument(TVector shiftHigh, TVector shiftLow, double inverseTemperature)
     {
-        _shiftHigh = TSimd.Create(shiftHigh);
-        _shiftLow = TSimd.Create(shiftLow);
-        var (scaleHigh, scaleLow) = VectorMath.Split<T>(inverseTemperature, 0);
+        var half = TSimd.Create(T.CreateTruncating(0.5));
+        _shiftHigh = TSimd.Multiply(shiftHigh, half);
+        _shiftLow = TSimd.Multiply(shiftLow, half);
+        var (scaleHigh, scaleLow) = VectorMath.Split<T>(2 * inverseTemperature, 0);
         _scaleHigh = TSimd.Create(scaleHigh);
         _scaleLow = TSimd.Create(scaleLow);
     }
 
     public static ShiftScaleArgument<TSimd, TVector, T> Create(T shiftHigh, T shiftLow, double inverseTemperature) =>
-        new(shiftHigh, shiftLow, inverseTemperature);
+        new(TSimd.Create(shiftHigh), TSimd.Create(shiftLow), inverseTemperature);
+
+    public static ShiftScaleArgument<TSimd, TVector, T> CreatePerLane(TVector shift, double inverseTemperature) =>
+        new(shift, TSimd.Create(T.Zero), inverseTemperature);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Compute(TVector logits, out TVector hi, out TVector lo)
     {
-        VectorMath.TwoDifference<TSimd, TVector, T>(logits, _shiftHigh, out var dHigh, out var dLow);
+        var halfLogits = TSimd.Multiply(logits, TSimd.Create(T.CreateTruncating(0.5)));
+        VectorMath.TwoDifference<TSimd, TVector, T>(halfLogits, _shiftHigh, out var dHigh, out var dLow);
         dLow = TSimd.Subtract(dLow, _shiftLow);
         hi = TSimd.Multiply(dHigh, _scaleHigh);
         // (dHigh + dLow)(sHigh + sLow) − hi, dropping only dLow·sLow.

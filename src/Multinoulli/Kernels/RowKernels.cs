@@ -153,19 +153,14 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
         var low = zero;
         var high = zero;
         int i = 0;
-        // Four vectors are summed in T before one float64 accumulation: at most 3 roundings of 4 terms
-        // (2e-7 relative), and the widening is paid once per four vectors.
-        while (i <= count - 4 * width)
+        // Every exponential goes straight into the float64 accumulators: a float partial sum would round
+        // 1 + 1.6e-6 to float precision, and the log-probability of a dominant class (−1.6e-6) with it.
+        for (; i <= count - width; i += width)
         {
-            var partial = zero;
-            for (int k = 0; k < 4; k++, i += width)
-            {
-                argument.Compute(TSimd.Load(logits + i), out var hi, out var lo);
-                var e = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
-                if (TSink.Keeps) TSimd.Store(exponentials + i, TSink.KeepsGaps ? hi : e);
-                partial = TSimd.Add(partial, e);
-            }
-            (low, high) = TSimd.AddWide(partial, low, high);
+            argument.Compute(TSimd.Load(logits + i), out var hi, out var lo);
+            var e = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
+            if (TSink.Keeps) TSimd.Store(exponentials + i, TSink.KeepsGaps ? hi : e);
+            (low, high) = TSimd.AddWide(e, low, high);
         }
         for (; i < count; i += width)
         {
@@ -325,7 +320,7 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
             if (!double.IsNaN(sum))
             {
                 var result = logarithm
-                    ? TSimd.MultiplyAdd(TSimd.Subtract(logits, TSimd.Create(max)), TSimd.Create(T.CreateTruncating(inverse)), TSimd.Create(T.CreateTruncating(-Math.Log(sum))))
+                    ? TSimd.Subtract(ScaledGap(logits, TSimd.Create(max), inverse), TSimd.Create(T.CreateTruncating(Math.Log(sum))))
                     : TSimd.Multiply(e, TSimd.Create(T.CreateTruncating(multiplier / sum)));
                 TSimd.StoreTail(destination, length, result);
                 return new RowStatistics(RowKind.Finite, double.CreateTruncating(max), sum);
@@ -434,6 +429,103 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
         return new RowStatistics(RowKind.Finite, max, sum);
     }
 
+    /// <summary>
+    /// Rows of at most one vector, a block of <c>Count</c> rows at a time, transposed: column j of the block
+    /// (logit j of every row) is one vector, so the maximum, the exponentials and the float64 sums are all
+    /// element-wise, with no horizontal reduction and no serial chain a row. Returns how many rows it did (whole
+    /// blocks); a block holding a NaN, an infinity or a fully masked row goes row by row instead, before
+    /// anything of it is written.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int SmallRows<TArgument>(T* logits, T* destination, int rows, int classes, double temperature, bool masked, bool logarithm)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+    {
+        int lanes = TSimd.Count;
+        double inverse = 1 / temperature;
+        T* columns = stackalloc T[lanes * classes];
+        var positiveInfinity = TSimd.Create(T.PositiveInfinity);
+        var negativeInfinity = TSimd.Create(T.NegativeInfinity);
+        var zero = TSimd.Create(T.Zero);
+        for (int first = 0; first <= rows - lanes; first += lanes)
+        {
+            T* block = logits + (nint)first * classes;
+            for (int r = 0; r < lanes; r++)
+                for (int j = 0; j < classes; j++)
+                    columns[j * lanes + r] = block[r * classes + j];
+
+            var max = TSimd.Load(columns);
+            for (int j = 1; j < classes; j++) max = TSimd.Max(TSimd.Load(columns + j * lanes), max);
+            if (!TSimd.All(TSimd.LessThan(max, positiveInfinity)) || !TSimd.All(TSimd.LessThan(negativeInfinity, max)))
+            {
+                RowByRow<TArgument>(logits, destination, first, lanes, classes, temperature, masked, logarithm);
+                continue;
+            }
+
+            // Column by column, against each row's own maximum: the shift is per lane.
+            var argument = TArgument.CreatePerLane(max, inverse);
+            var (low, high) = (zero, zero);
+            for (int j = 0; j < classes; j++)
+            {
+                argument.Compute(TSimd.Load(columns + j * lanes), out var hi, out var lo);
+                var e = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
+                if (!logarithm) TSimd.Store(columns + j * lanes, e);
+                (low, high) = TSimd.AddWide(e, low, high);
+            }
+            if (logarithm)
+            {
+                var logSum = TSimd.LogWide(low, high);
+                if (!TSimd.All(TSimd.Equal(logSum, logSum)))
+                {
+                    RowByRow<TArgument>(logits, destination, first, lanes, classes, temperature, masked, logarithm);
+                    continue;
+                }
+                for (int j = 0; j < classes; j++)
+                    TSimd.Store(columns + j * lanes, TSimd.Subtract(ScaledGap(TSimd.Load(columns + j * lanes), max, inverse), logSum));
+            }
+            else
+            {
+                var factor = TSimd.DivideWide(1, low, high);
+                if (!TSimd.All(TSimd.Equal(factor, factor)))
+                {
+                    RowByRow<TArgument>(logits, destination, first, lanes, classes, temperature, masked, logarithm);
+                    continue;
+                }
+                for (int j = 0; j < classes; j++)
+                    TSimd.Store(columns + j * lanes, TSimd.Multiply(TSimd.Load(columns + j * lanes), factor));
+            }
+
+            T* output = destination + (nint)first * classes;
+            for (int r = 0; r < lanes; r++)
+                for (int j = 0; j < classes; j++)
+                    output[r * classes + j] = columns[j * lanes + r];
+        }
+        return rows - rows % lanes;
+    }
+
+    /// <summary>
+    /// (z − max)/T, rounded once. At T = 1 a difference that overflows is beyond the range anyway; otherwise it is
+    /// taken between halves (exact), so (−3e38 − 2e38)/3 comes out as −1.7e38, not −∞.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVector ScaledGap(TVector logits, TVector max, double inverse)
+    {
+        if (inverse == 1) return TSimd.Subtract(logits, max);
+        var half = TSimd.Create(T.CreateTruncating(0.5));
+        var halfGap = TSimd.Subtract(TSimd.Multiply(logits, half), TSimd.Multiply(max, half));
+        return TSimd.Multiply(halfGap, TSimd.Create(T.CreateTruncating(2 * inverse)));
+    }
+
+    private static void RowByRow<TArgument>(T* logits, T* destination, int first, int count, int classes, double temperature, bool masked, bool logarithm)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+    {
+        for (int row = first; row < first + count; row++)
+        {
+            nint offset = (nint)row * classes;
+            if (logarithm) LogProbabilitiesRow<TArgument>(logits + offset, destination + offset, classes, temperature, masked);
+            else ProbabilitiesRow<TArgument>(logits + offset, destination + offset, classes, temperature, masked, 1);
+        }
+    }
+
     public static void Probabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
     {
         if (temperature == 1) Probabilities<ShiftArgument<TSimd, TVector, T>>(logits, destination, rows, classes, 1, masked);
@@ -444,9 +536,12 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
     private static void Probabilities<TArgument>(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
-        for (int row = 0; row < rows; row++)
-            ProbabilitiesRow<TArgument>(logits + (nint)row * classes, destination + (nint)row * classes, classes, temperature, masked, 1);
+        int done = UsesSmallRows(classes) ? SmallRows<TArgument>(logits, destination, rows, classes, temperature, masked, logarithm: false) : 0;
+        RowByRow<TArgument>(logits, destination, done, rows - done, classes, temperature, masked, logarithm: false);
     }
+
+    /// <summary>Rows of 2 to Count classes go through the transposed kernel, with width one left row by row.</summary>
+    private static bool UsesSmallRows(int classes) => classes > 1 && classes <= TSimd.Count && TSimd.Count > 1;
 
     public static void LogProbabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
     {
@@ -458,8 +553,8 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
     private static void LogProbabilities<TArgument>(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
-        for (int row = 0; row < rows; row++)
-            LogProbabilitiesRow<TArgument>(logits + (nint)row * classes, destination + (nint)row * classes, classes, temperature, masked);
+        int done = UsesSmallRows(classes) ? SmallRows<TArgument>(logits, destination, rows, classes, temperature, masked, logarithm: true) : 0;
+        RowByRow<TArgument>(logits, destination, done, rows - done, classes, temperature, masked, logarithm: true);
     }
 
     public static void LogSumExp(T* logits, T* destination, int rows, int classes, double temperature)
@@ -579,7 +674,8 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
         if (statistics.Kind != RowKind.Finite)
             return rowTargets.SpecialRow(statistics.Kind, z, classes, g, scale);
         g[label] = T.CreateTruncating(double.CreateTruncating(g[label]) - scale * weight);
-        return weight == 0 ? 0 : weight * (Math.Log(statistics.SumExp) + (statistics.Max - labelLogit));
+        // The same expression as TargetRow's A·log Σ + C, so the loss does not depend on whether a gradient was asked for.
+        return weight == 0 ? 0 : weight * Math.Log(statistics.SumExp) + weight * (statistics.Max - labelLogit);
     }
 
     /// <summary>Soft targets, smoothing, or the loss alone: pass one, the target sums, then the gradient from z.</summary>
