@@ -3,8 +3,8 @@ using CsCheck;
 namespace Multinoulli.Tests;
 
 /// <summary>
-/// Batches of rows no longer than one vector go through a transposed kernel, a block of rows at a time. Every row
-/// must match the reference and the single-row path, whatever lands in the same block.
+/// Batches of rows no longer than one vector, with special rows among them: every row must match the reference
+/// and the single-row path, whatever its neighbours hold, at every vector width.
 /// </summary>
 public class SmallRowTests
 {
@@ -76,7 +76,7 @@ public class SmallRowTests
     }
 
     [Fact]
-    public void The_small_row_kernel_works_in_place()
+    public void A_small_row_batch_works_in_place()
     {
         var random = new Random(4);
         var z = Enumerable.Range(0, 100 * 10).Select(_ => (float)(random.NextDouble() * 30 - 15)).ToArray();

@@ -17,9 +17,6 @@ internal interface IExponentArgument<TSelf, TSimd, TVector, T>
     /// <summary>An argument with shift = shiftHigh + shiftLow and the scale 1/temperature.</summary>
     static abstract TSelf Create(T shiftHigh, T shiftLow, double inverseTemperature);
 
-    /// <summary>An argument whose shift differs lane by lane (one row a lane, in the transposed small-row kernel).</summary>
-    static abstract TSelf CreatePerLane(TVector shift, double inverseTemperature);
-
     void Compute(TVector logits, out TVector hi, out TVector lo);
 }
 
@@ -40,9 +37,6 @@ internal readonly struct ShiftArgument<TSimd, TVector, T> : IExponentArgument<Sh
 
     public static ShiftArgument<TSimd, TVector, T> Create(T shiftHigh, T shiftLow, double inverseTemperature) =>
         new(TSimd.Create(shiftHigh), TSimd.Create(shiftLow));
-
-    public static ShiftArgument<TSimd, TVector, T> CreatePerLane(TVector shift, double inverseTemperature) =>
-        new(shift, TSimd.Create(T.Zero));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Compute(TVector logits, out TVector hi, out TVector lo)
@@ -80,9 +74,6 @@ internal readonly struct ShiftScaleArgument<TSimd, TVector, T> : IExponentArgume
 
     public static ShiftScaleArgument<TSimd, TVector, T> Create(T shiftHigh, T shiftLow, double inverseTemperature) =>
         new(TSimd.Create(shiftHigh), TSimd.Create(shiftLow), inverseTemperature);
-
-    public static ShiftScaleArgument<TSimd, TVector, T> CreatePerLane(TVector shift, double inverseTemperature) =>
-        new(shift, TSimd.Create(T.Zero), inverseTemperature);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Compute(TVector logits, out TVector hi, out TVector lo)

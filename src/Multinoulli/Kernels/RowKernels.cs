@@ -430,79 +430,6 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
     }
 
     /// <summary>
-    /// Rows of at most one vector, a block of <c>Count</c> rows at a time, transposed: column j of the block
-    /// (logit j of every row) is one vector, so the maximum, the exponentials and the float64 sums are all
-    /// element-wise, with no horizontal reduction and no serial chain a row. Returns how many rows it did (whole
-    /// blocks); a block holding a NaN, an infinity or a fully masked row goes row by row instead, before
-    /// anything of it is written.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int SmallRows<TArgument>(T* logits, T* destination, int rows, int classes, double temperature, bool masked, bool logarithm)
-        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
-    {
-        int lanes = TSimd.Count;
-        double inverse = 1 / temperature;
-        T* columns = stackalloc T[lanes * classes];
-        var positiveInfinity = TSimd.Create(T.PositiveInfinity);
-        var negativeInfinity = TSimd.Create(T.NegativeInfinity);
-        var zero = TSimd.Create(T.Zero);
-        for (int first = 0; first <= rows - lanes; first += lanes)
-        {
-            T* block = logits + (nint)first * classes;
-            for (int r = 0; r < lanes; r++)
-                for (int j = 0; j < classes; j++)
-                    columns[j * lanes + r] = block[r * classes + j];
-
-            var max = TSimd.Load(columns);
-            for (int j = 1; j < classes; j++) max = TSimd.Max(TSimd.Load(columns + j * lanes), max);
-            if (!TSimd.All(TSimd.LessThan(max, positiveInfinity)) || !TSimd.All(TSimd.LessThan(negativeInfinity, max)))
-            {
-                RowByRow<TArgument>(logits, destination, first, lanes, classes, temperature, masked, logarithm);
-                continue;
-            }
-
-            // Column by column, against each row's own maximum: the shift is per lane.
-            var argument = TArgument.CreatePerLane(max, inverse);
-            var (low, high) = (zero, zero);
-            for (int j = 0; j < classes; j++)
-            {
-                argument.Compute(TSimd.Load(columns + j * lanes), out var hi, out var lo);
-                var e = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
-                if (!logarithm) TSimd.Store(columns + j * lanes, e);
-                (low, high) = TSimd.AddWide(e, low, high);
-            }
-            if (logarithm)
-            {
-                var logSum = TSimd.LogWide(low, high);
-                if (!TSimd.All(TSimd.Equal(logSum, logSum)))
-                {
-                    RowByRow<TArgument>(logits, destination, first, lanes, classes, temperature, masked, logarithm);
-                    continue;
-                }
-                for (int j = 0; j < classes; j++)
-                    TSimd.Store(columns + j * lanes, TSimd.Subtract(ScaledGap(TSimd.Load(columns + j * lanes), max, inverse), logSum));
-            }
-            else
-            {
-                var factor = TSimd.DivideWide(1, low, high);
-                if (!TSimd.All(TSimd.Equal(factor, factor)))
-                {
-                    RowByRow<TArgument>(logits, destination, first, lanes, classes, temperature, masked, logarithm);
-                    continue;
-                }
-                for (int j = 0; j < classes; j++)
-                    TSimd.Store(columns + j * lanes, TSimd.Multiply(TSimd.Load(columns + j * lanes), factor));
-            }
-
-            T* output = destination + (nint)first * classes;
-            for (int r = 0; r < lanes; r++)
-                for (int j = 0; j < classes; j++)
-                    output[r * classes + j] = columns[j * lanes + r];
-        }
-        return rows - rows % lanes;
-    }
-
-    /// <summary>
     /// (z − max)/T, rounded once. At T = 1 a difference that overflows is beyond the range anyway; otherwise it is
     /// taken between halves (exact), so (−3e38 − 2e38)/3 comes out as −1.7e38, not −∞.
     /// </summary>
@@ -536,12 +463,8 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
     private static void Probabilities<TArgument>(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
-        int done = UsesSmallRows(classes) ? SmallRows<TArgument>(logits, destination, rows, classes, temperature, masked, logarithm: false) : 0;
-        RowByRow<TArgument>(logits, destination, done, rows - done, classes, temperature, masked, logarithm: false);
+        RowByRow<TArgument>(logits, destination, 0, rows, classes, temperature, masked, logarithm: false);
     }
-
-    /// <summary>Rows of 2 to Count classes go through the transposed kernel, with width one left row by row.</summary>
-    private static bool UsesSmallRows(int classes) => classes > 1 && classes <= TSimd.Count && TSimd.Count > 1;
 
     public static void LogProbabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
     {
@@ -553,8 +476,7 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
     private static void LogProbabilities<TArgument>(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
-        int done = UsesSmallRows(classes) ? SmallRows<TArgument>(logits, destination, rows, classes, temperature, masked, logarithm: true) : 0;
-        RowByRow<TArgument>(logits, destination, done, rows - done, classes, temperature, masked, logarithm: true);
+        RowByRow<TArgument>(logits, destination, 0, rows, classes, temperature, masked, logarithm: true);
     }
 
     public static void LogSumExp(T* logits, T* destination, int rows, int classes, double temperature)

@@ -54,12 +54,6 @@ internal unsafe interface ISimd<TVector, T>
     /// <summary>The float64 total held by two accumulators filled by <see cref="AddWide"/>.</summary>
     static abstract double SumWide(TVector low, TVector high);
 
-    /// <summary>Lane by lane, <paramref name="numerator"/> / (the float64 value accumulated for that lane), rounded to T.</summary>
-    static abstract TVector DivideWide(double numerator, TVector low, TVector high);
-
-    /// <summary>Lane by lane, log of the float64 value accumulated for that lane, rounded to T.</summary>
-    static abstract TVector LogWide(TVector low, TVector high);
-
     /// <summary>
     /// <paramref name="value"/> × 2ⁿ, where n is the integer kept in the low mantissa bits of
     /// <paramref name="shifted"/> = x + <see cref="VectorMath"/>'s shifter. Valid for n in [-2·bias, 1];

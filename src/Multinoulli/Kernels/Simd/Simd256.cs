@@ -148,20 +148,4 @@ internal readonly unsafe struct Simd256<T> : ISimd<Vector256<T>, T>
             return (value.AsInt32() + Vector256.ShiftLeft(shifted.AsInt32(), 23)).As<int, T>();
         return (value.AsInt64() + Vector256.ShiftLeft(shifted.AsInt64(), 52)).As<long, T>();
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<T> DivideWide(double numerator, Vector256<T> low, Vector256<T> high)
-    {
-        var n = Vector256.Create(numerator);
-        // For float, lane i of the widened accumulators is lane i of the original vector (low: the first half).
-        return typeof(T) == typeof(float)
-            ? Vector256.Narrow(n / low.AsDouble(), n / high.AsDouble()).As<float, T>()
-            : (n / low.AsDouble()).As<double, T>();
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<T> LogWide(Vector256<T> low, Vector256<T> high) =>
-        typeof(T) == typeof(float)
-            ? Vector256.Narrow(Vector256.Log(low.AsDouble()), Vector256.Log(high.AsDouble())).As<float, T>()
-            : Vector256.Log(low.AsDouble()).As<double, T>();
 }

@@ -146,20 +146,4 @@ internal readonly unsafe struct Simd512<T> : ISimd<Vector512<T>, T>
             return (value.AsInt32() + Vector512.ShiftLeft(shifted.AsInt32(), 23)).As<int, T>();
         return (value.AsInt64() + Vector512.ShiftLeft(shifted.AsInt64(), 52)).As<long, T>();
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<T> DivideWide(double numerator, Vector512<T> low, Vector512<T> high)
-    {
-        var n = Vector512.Create(numerator);
-        // For float, lane i of the widened accumulators is lane i of the original vector (low: the first half).
-        return typeof(T) == typeof(float)
-            ? Vector512.Narrow(n / low.AsDouble(), n / high.AsDouble()).As<float, T>()
-            : (n / low.AsDouble()).As<double, T>();
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<T> LogWide(Vector512<T> low, Vector512<T> high) =>
-        typeof(T) == typeof(float)
-            ? Vector512.Narrow(Vector512.Log(low.AsDouble()), Vector512.Log(high.AsDouble())).As<float, T>()
-            : Vector512.Log(low.AsDouble()).As<double, T>();
 }

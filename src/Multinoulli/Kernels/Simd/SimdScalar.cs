@@ -85,12 +85,6 @@ internal readonly unsafe struct SimdScalar<T> : ISimd<T, T>
         typeof(T) == typeof(float) ? JoinBits(low, high) : Unsafe.BitCast<T, double>(low);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static T DivideWide(double numerator, T low, T high) => T.CreateTruncating(numerator / SumWide(low, high));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static T LogWide(T low, T high) => T.CreateTruncating(Math.Log(SumWide(low, high)));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double JoinBits(T low, T high) =>
         BitConverter.UInt64BitsToDouble(Unsafe.BitCast<T, uint>(low) | ((ulong)Unsafe.BitCast<T, uint>(high) << 32));
 
