@@ -42,9 +42,7 @@ public sealed record SoftmaxOptions
         get => _maxDegreeOfParallelism;
         init
         {
-            if (value == 0 || value < -1)
-                ThrowHelper.OutOfRange(nameof(MaxDegreeOfParallelism), value, "Use −1 for every core, or a positive thread count.");
-            _maxDegreeOfParallelism = value;
+            _maxDegreeOfParallelism = Kernels.RowParallel.CheckedDegree(value, nameof(MaxDegreeOfParallelism));
         }
     }
 }

@@ -69,48 +69,37 @@ public class AccuracyTests
         }, iter: Iterations);
     }
 
-    private static void CheckFloat(Widths<float>.Width kernels, float[] z)
-    {
-        var (log, p, lse) = Reference.Softmax(Reference.Widen(z));
-        var probabilities = new float[z.Length];
-        var logProbabilities = new float[z.Length];
-        var normalizer = new float[1];
-        kernels.Probabilities(z, probabilities, z.Length, 1, false);
-        kernels.LogProbabilities(z, logProbabilities, z.Length, 1, false);
-        kernels.LogSumExp(z, normalizer, z.Length, 1, false);
-        var sum = new CompensatedSum();
-        for (int i = 0; i < z.Length; i++)
-        {
-            sum.Add(probabilities[i]);
-            if (p[i] >= 1e-30)
-                Assert.True(Math.Abs(probabilities[i] - p[i]) <= 1e-6 * p[i], Describe(kernels, z, i, probabilities[i], p[i]));
-            else
-                Assert.True(probabilities[i] >= 0 && probabilities[i] <= 1.0001e-30, Describe(kernels, z, i, probabilities[i], p[i]));
-            Assert.True(Within(logProbabilities[i], log[i], 1e-6, float.MaxValue), Describe(kernels, z, i, logProbabilities[i], log[i]));
-        }
-        Assert.True(Math.Abs(sum.Value - 1) <= 1e-6, $"{kernels}: row of {z.Length} sums to {sum.Value}");
-        Assert.True(Within(normalizer[0], lse, 1e-6, float.MaxValue), $"{kernels}: log-sum-exp {normalizer[0]} vs {lse}");
-    }
+    private static void CheckFloat(Widths<float>.Width kernels, float[] z) =>
+        Check(kernels, z, Reference.Widen(z), tolerance: 1e-6, range: float.MaxValue);
 
-    private static void CheckDouble(Widths<double>.Width kernels, double[] z)
+    private static void CheckDouble(Widths<double>.Width kernels, double[] z) =>
+        Check(kernels, z, z, tolerance: 1e-13, range: double.MaxValue);
+
+    /// <summary>Probabilities, log-probabilities, the normalizer and the row sum of one row against the reference.</summary>
+    private static void Check<T>(Widths<T>.Width kernels, T[] z, double[] exact, double tolerance, double range)
+        where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
     {
-        var (log, p, lse) = Reference.Softmax(z);
-        var probabilities = new double[z.Length];
-        var logProbabilities = new double[z.Length];
-        var normalizer = new double[1];
+        var (log, p, lse) = Reference.Softmax(exact);
+        var probabilities = new T[z.Length];
+        var logProbabilities = new T[z.Length];
+        var normalizer = new T[1];
         kernels.Probabilities(z, probabilities, z.Length, 1, false);
         kernels.LogProbabilities(z, logProbabilities, z.Length, 1, false);
         kernels.LogSumExp(z, normalizer, z.Length, 1, false);
         var sum = new CompensatedSum();
         for (int i = 0; i < z.Length; i++)
         {
-            sum.Add(probabilities[i]);
+            double probability = double.CreateTruncating(probabilities[i]);
+            double logProbability = double.CreateTruncating(logProbabilities[i]);
+            sum.Add(probability);
             if (p[i] >= 1e-30)
-                Assert.True(Math.Abs(probabilities[i] - p[i]) <= 1e-13 * p[i], Describe(kernels, z, i, probabilities[i], p[i]));
-            Assert.True(Within(logProbabilities[i], log[i], 1e-13), Describe(kernels, z, i, logProbabilities[i], log[i]));
+                Assert.True(Math.Abs(probability - p[i]) <= tolerance * p[i], Describe(kernels, z, i, probability, p[i]));
+            else
+                Assert.True(probability >= 0 && probability <= 1.0001e-30, Describe(kernels, z, i, probability, p[i]));
+            Assert.True(Within(logProbability, log[i], tolerance, range), Describe(kernels, z, i, logProbability, log[i]));
         }
-        Assert.True(Math.Abs(sum.Value - 1) <= 1e-13, $"{kernels}: row of {z.Length} sums to {sum.Value}");
-        Assert.True(Within(normalizer[0], lse, 1e-13), $"{kernels}: log-sum-exp {normalizer[0]} vs {lse}");
+        Assert.True(Math.Abs(sum.Value - 1) <= tolerance, $"{kernels}: row of {z.Length} sums to {sum.Value}");
+        Assert.True(Within(double.CreateTruncating(normalizer[0]), lse, tolerance, range), $"{kernels}: log-sum-exp {normalizer[0]} vs {lse}");
     }
 
     /// <summary>|actual − expected| ≤ tolerance·max(1, |expected|); a reference beyond the type's range must come back as that infinity.</summary>

@@ -442,6 +442,7 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
         return TSimd.Multiply(halfGap, TSimd.Create(T.CreateTruncating(2 * inverse)));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowByRow<TArgument>(T* logits, T* destination, int first, int count, int classes, double temperature, bool masked, bool logarithm)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
@@ -455,28 +456,14 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
 
     public static void Probabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
     {
-        if (temperature == 1) Probabilities<ShiftArgument<TSimd, TVector, T>>(logits, destination, rows, classes, 1, masked);
-        else Probabilities<ShiftScaleArgument<TSimd, TVector, T>>(logits, destination, rows, classes, temperature, masked);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Probabilities<TArgument>(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
-        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
-    {
-        RowByRow<TArgument>(logits, destination, 0, rows, classes, temperature, masked, logarithm: false);
+        if (temperature == 1) RowByRow<ShiftArgument<TSimd, TVector, T>>(logits, destination, 0, rows, classes, 1, masked, logarithm: false);
+        else RowByRow<ShiftScaleArgument<TSimd, TVector, T>>(logits, destination, 0, rows, classes, temperature, masked, logarithm: false);
     }
 
     public static void LogProbabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
     {
-        if (temperature == 1) LogProbabilities<ShiftArgument<TSimd, TVector, T>>(logits, destination, rows, classes, 1, masked);
-        else LogProbabilities<ShiftScaleArgument<TSimd, TVector, T>>(logits, destination, rows, classes, temperature, masked);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void LogProbabilities<TArgument>(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
-        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
-    {
-        RowByRow<TArgument>(logits, destination, 0, rows, classes, temperature, masked, logarithm: true);
+        if (temperature == 1) RowByRow<ShiftArgument<TSimd, TVector, T>>(logits, destination, 0, rows, classes, 1, masked, logarithm: true);
+        else RowByRow<ShiftScaleArgument<TSimd, TVector, T>>(logits, destination, 0, rows, classes, temperature, masked, logarithm: true);
     }
 
     public static void LogSumExp(T* logits, T* destination, int rows, int classes, double temperature)

@@ -9,6 +9,14 @@ internal static class RowParallel
     /// <summary>A row at least this long is worth splitting over threads when there are fewer rows than threads.</summary>
     public const int LongRow = 1 << 17;
 
+    /// <summary>Validates a MaxDegreeOfParallelism option: −1 (every core) or a positive count.</summary>
+    public static int CheckedDegree(int value, string paramName)
+    {
+        if (value == 0 || value < -1)
+            ThrowHelper.OutOfRange(paramName, value, "Use −1 for every core, or a positive thread count.");
+        return value;
+    }
+
     /// <summary>The thread count that a MaxDegreeOfParallelism option (−1: every core) stands for.</summary>
     public static int Degree(int maxDegreeOfParallelism) =>
         maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : maxDegreeOfParallelism;
