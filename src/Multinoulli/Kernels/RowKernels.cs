@@ -228,7 +228,7 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
     /// <paramref name="z"/>). Special rows get their documented limits (times the multiplier). Returns what
     /// pass one learned, so a loss can be built on it.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static RowStatistics ProbabilitiesRow<TArgument>(T* z, T* destination, int length, double temperature, bool masked, double multiplier, bool writeSpecialRows = true)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
@@ -261,7 +261,7 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
         }
     }
     /// <summary>log softmax(z/T) of one row; may be in place.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void LogProbabilitiesRow<TArgument>(T* z, T* destination, int length, double temperature, bool masked)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
@@ -442,28 +442,27 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
         return TSimd.Multiply(halfGap, TSimd.Create(T.CreateTruncating(2 * inverse)));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowByRow<TArgument>(T* logits, T* destination, int first, int count, int classes, double temperature, bool masked, bool logarithm)
+    private static void RowByRow<TArgument>(T* logits, T* destination, int rows, int classes, double temperature, bool masked, bool logarithm)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
-        for (int row = first; row < first + count; row++)
-        {
-            nint offset = (nint)row * classes;
-            if (logarithm) LogProbabilitiesRow<TArgument>(logits + offset, destination + offset, classes, temperature, masked);
-            else ProbabilitiesRow<TArgument>(logits + offset, destination + offset, classes, temperature, masked, 1);
-        }
+        if (logarithm)
+            for (int row = 0; row < rows; row++)
+                LogProbabilitiesRow<TArgument>(logits + (nint)row * classes, destination + (nint)row * classes, classes, temperature, masked);
+        else
+            for (int row = 0; row < rows; row++)
+                ProbabilitiesRow<TArgument>(logits + (nint)row * classes, destination + (nint)row * classes, classes, temperature, masked, 1);
     }
 
     public static void Probabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
     {
-        if (temperature == 1) RowByRow<ShiftArgument<TSimd, TVector, T>>(logits, destination, 0, rows, classes, 1, masked, logarithm: false);
-        else RowByRow<ShiftScaleArgument<TSimd, TVector, T>>(logits, destination, 0, rows, classes, temperature, masked, logarithm: false);
+        if (temperature == 1) RowByRow<ShiftArgument<TSimd, TVector, T>>(logits, destination, rows, classes, 1, masked, logarithm: false);
+        else RowByRow<ShiftScaleArgument<TSimd, TVector, T>>(logits, destination, rows, classes, temperature, masked, logarithm: false);
     }
 
     public static void LogProbabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
     {
-        if (temperature == 1) RowByRow<ShiftArgument<TSimd, TVector, T>>(logits, destination, 0, rows, classes, 1, masked, logarithm: true);
-        else RowByRow<ShiftScaleArgument<TSimd, TVector, T>>(logits, destination, 0, rows, classes, temperature, masked, logarithm: true);
+        if (temperature == 1) RowByRow<ShiftArgument<TSimd, TVector, T>>(logits, destination, rows, classes, 1, masked, logarithm: true);
+        else RowByRow<ShiftScaleArgument<TSimd, TVector, T>>(logits, destination, rows, classes, temperature, masked, logarithm: true);
     }
 
     public static void LogSumExp(T* logits, T* destination, int rows, int classes, double temperature)
