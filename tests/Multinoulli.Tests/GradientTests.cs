@@ -21,45 +21,35 @@ public class GradientTests
         }
     }
 
-    [Fact]
-    public void Softmax_backward_is_the_vector_Jacobian_product()
-    {
+    private delegate void Forward(ReadOnlySpan<double> logits, Span<double> destination, SoftmaxOptions options);
+
+    private delegate void Backward(ReadOnlySpan<double> outputs, ReadOnlySpan<double> outputGradient, int classes, Span<double> destination, SoftmaxOptions options);
+
+    /// <summary>backward(forward(z), g) must be the gradient of gᵀforward(z), at random temperatures.</summary>
+    private static void AssertVectorJacobianProduct(Forward forward, Backward backward, string what) =>
         Gen.Select(RowAndUpstream, Gen.Double[0.3, 3]).Sample((pair, temperature) =>
         {
             var (z, g) = pair;
             var options = new SoftmaxOptions { Temperature = temperature };
-            var p = new double[z.Length];
-            Softmax.Probabilities(z, p, options);
+            var outputs = new double[z.Length];
+            forward(z, outputs, options);
             var dz = new double[z.Length];
-            Softmax.ProbabilitiesBackward(p, g, z.Length, dz, options);
+            backward(outputs, g, z.Length, dz, options);
             AssertGradient(dz, x =>
             {
                 var q = new double[x.Length];
-                Softmax.Probabilities(x, q, options);
+                forward(x, q, options);
                 return q.Zip(g, (a, b) => a * b).Sum();
-            }, z, "softmax");
+            }, z, what);
         }, iter: 200);
-    }
 
     [Fact]
-    public void Log_softmax_backward_is_the_vector_Jacobian_product()
-    {
-        Gen.Select(RowAndUpstream, Gen.Double[0.3, 3]).Sample((pair, temperature) =>
-        {
-            var (z, g) = pair;
-            var options = new SoftmaxOptions { Temperature = temperature };
-            var y = new double[z.Length];
-            Softmax.LogProbabilities(z, y, options);
-            var dz = new double[z.Length];
-            Softmax.LogProbabilitiesBackward(y, g, z.Length, dz, options);
-            AssertGradient(dz, x =>
-            {
-                var q = new double[x.Length];
-                Softmax.LogProbabilities(x, q, options);
-                return q.Zip(g, (a, b) => a * b).Sum();
-            }, z, "log-softmax");
-        }, iter: 200);
-    }
+    public void Softmax_backward_is_the_vector_Jacobian_product() =>
+        AssertVectorJacobianProduct((z, p, o) => Softmax.Probabilities(z, p, o), (y, g, c, d, o) => Softmax.ProbabilitiesBackward(y, g, c, d, o), "softmax");
+
+    [Fact]
+    public void Log_softmax_backward_is_the_vector_Jacobian_product() =>
+        AssertVectorJacobianProduct((z, y, o) => Softmax.LogProbabilities(z, y, o), (y, g, c, d, o) => Softmax.LogProbabilitiesBackward(y, g, c, d, o), "log-softmax");
 
     private static readonly Gen<(double[] Logits, int[] Labels, double[] Soft, int Classes)> Batch =
         from classes in Gen.Int[2, 9]

@@ -67,7 +67,7 @@ internal readonly struct ShiftScaleArgument<TSimd, TVector, T> : IExponentArgume
         var half = TSimd.Create(T.CreateTruncating(0.5));
         _shiftHigh = TSimd.Multiply(shiftHigh, half);
         _shiftLow = TSimd.Multiply(shiftLow, half);
-        var (scaleHigh, scaleLow) = VectorMath.Split<T>(2 * inverseTemperature, 0);
+        var (scaleHigh, scaleLow) = VectorMath.Split<T>(2 * inverseTemperature);
         _scaleHigh = TSimd.Create(scaleHigh);
         _scaleLow = TSimd.Create(scaleLow);
     }

@@ -308,25 +308,15 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
     private static RowStatistics OneVector<TArgument>(T* z, T* destination, int length, double inverse, bool masked, double multiplier, bool logarithm, bool writeSpecialRows)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
-        var logits = TSimd.LoadTail(z, length, T.NegativeInfinity);
-        T max = TSimd.MaxAcross(logits);
-        if (T.IsFinite(max))
+        if (TryOneVector<TArgument>(z, length, inverse, out var logits, out var exponentials, out var statistics))
         {
-            var argument = TArgument.Create(max, T.Zero, inverse);
-            argument.Compute(logits, out var hi, out var lo);
-            var e = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
-            var (low, high) = TSimd.AddWide(e, TSimd.Create(T.Zero), TSimd.Create(T.Zero));
-            double sum = TSimd.SumWide(low, high);
-            if (!double.IsNaN(sum))
-            {
-                var result = logarithm
-                    ? TSimd.Subtract(ScaledGap(logits, TSimd.Create(max), inverse), TSimd.Create(T.CreateTruncating(Math.Log(sum))))
-                    : TSimd.Multiply(e, TSimd.Create(T.CreateTruncating(multiplier / sum)));
-                TSimd.StoreTail(destination, length, result);
-                return new RowStatistics(RowKind.Finite, double.CreateTruncating(max), sum);
-            }
+            var result = logarithm
+                ? TSimd.Subtract(ScaledGap(logits, TSimd.Create(T.CreateTruncating(statistics.Max)), inverse), TSimd.Create(T.CreateTruncating(Math.Log(statistics.SumExp))))
+                : TSimd.Multiply(exponentials, TSimd.Create(T.CreateTruncating(multiplier / statistics.SumExp)));
+            TSimd.StoreTail(destination, length, result);
+            return statistics;
         }
-        var statistics = Statistics<TArgument>(z, length, inverse);
+        statistics = Statistics<TArgument>(z, length, inverse);
         if (writeSpecialRows) SpecialRows<T>.Write(statistics.Kind, z, destination, length, logarithm, masked, multiplier);
         return statistics;
     }
@@ -334,18 +324,28 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
     /// <summary>Pass one of a row no longer than one vector, in registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static RowStatistics OneVectorStatistics<TArgument>(T* z, int length, double inverse)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T> =>
+        TryOneVector<TArgument>(z, length, inverse, out _, out _, out var statistics) ? statistics : Statistics<TArgument>(z, length, inverse);
+
+    /// <summary>
+    /// Pass one of a row no longer than one vector: its logits (−∞ in the spare lanes), their exponentials and
+    /// the statistics. False for a row with a NaN, a +∞ or nothing but −∞, which the general path handles.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryOneVector<TArgument>(T* z, int length, double inverse, out TVector logits, out TVector exponentials, out RowStatistics statistics)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
-        var logits = TSimd.LoadTail(z, length, T.NegativeInfinity);
+        logits = TSimd.LoadTail(z, length, T.NegativeInfinity);
         T max = TSimd.MaxAcross(logits);
-        if (T.IsFinite(max))
-        {
-            TArgument.Create(max, T.Zero, inverse).Compute(logits, out var hi, out var lo);
-            var (low, high) = TSimd.AddWide(VectorMath.Exp<TSimd, TVector, T>(hi, lo), TSimd.Create(T.Zero), TSimd.Create(T.Zero));
-            double sum = TSimd.SumWide(low, high);
-            if (!double.IsNaN(sum)) return new RowStatistics(RowKind.Finite, double.CreateTruncating(max), sum);
-        }
-        return Statistics<TArgument>(z, length, inverse);
+        exponentials = default;
+        statistics = default;
+        if (!T.IsFinite(max)) return false;
+        TArgument.Create(max, T.Zero, inverse).Compute(logits, out var hi, out var lo);
+        exponentials = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
+        var (low, high) = TSimd.AddWide(exponentials, TSimd.Create(T.Zero), TSimd.Create(T.Zero));
+        double sum = TSimd.SumWide(low, high);
+        statistics = new RowStatistics(RowKind.Finite, double.CreateTruncating(max), sum);
+        return !double.IsNaN(sum);
     }
 
     /// <summary>

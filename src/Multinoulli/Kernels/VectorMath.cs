@@ -106,12 +106,12 @@ internal static class VectorMath
         lo = TSimd.Subtract(TSimd.Subtract(a, aPart), TSimd.Add(b, bPart));
     }
 
-    /// <summary>Splits an unevaluated double pair into an unevaluated pair of T (exact for double, to ~2⁻⁴⁸ for float).</summary>
-    public static (T High, T Low) Split<T>(double high, double low)
+    /// <summary>A double as an unevaluated pair of T, hi + lo (exact for double, to ~2⁻⁴⁸ for float).</summary>
+    public static (T High, T Low) Split<T>(double value)
         where T : IBinaryFloatingPointIeee754<T>
     {
-        T h = T.CreateTruncating(high);
-        if (!T.IsFinite(h)) return (h, T.Zero);
-        return (h, T.CreateTruncating((high - double.CreateTruncating(h)) + low));
+        T high = T.CreateTruncating(value);
+        if (!T.IsFinite(high)) return (high, T.Zero);
+        return (high, T.CreateTruncating(value - double.CreateTruncating(high)));
     }
 }

@@ -38,7 +38,6 @@ internal unsafe interface ISimd<TVector, T>
     static abstract TVector LessThan(TVector left, TVector right);
     static abstract TVector Equal(TVector left, TVector right);
     static abstract TVector Select(TVector mask, TVector whenTrue, TVector whenFalse);
-    static abstract TVector Or(TVector left, TVector right);
     static abstract bool Any(TVector mask);
     static abstract bool All(TVector mask);
 

@@ -79,9 +79,6 @@ internal readonly unsafe struct Simd256<T> : ISimd<Vector256<T>, T>
         Vector256.ConditionalSelect(mask, whenTrue, whenFalse);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<T> Or(Vector256<T> left, Vector256<T> right) => left | right;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Any(Vector256<T> mask) => mask.ExtractMostSignificantBits() != 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -82,9 +82,6 @@ internal readonly unsafe struct Simd512<T> : ISimd<Vector512<T>, T>
         Vector512.ConditionalSelect(mask, whenTrue, whenFalse);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<T> Or(Vector512<T> left, Vector512<T> right) => left | right;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Any(Vector512<T> mask) => mask.ExtractMostSignificantBits() != 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -55,9 +55,6 @@ internal readonly unsafe struct SimdScalar<T> : ISimd<T, T>
     public static T Select(T mask, T whenTrue, T whenFalse) => IsSet(mask) ? whenTrue : whenFalse;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static T Or(T left, T right) => IsSet(left) || IsSet(right) ? T.AllBitsSet : T.Zero;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Any(T mask) => IsSet(mask);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
