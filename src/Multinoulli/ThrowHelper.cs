@@ -39,6 +39,26 @@ internal static class ThrowHelper
         throw new ArgumentException(Invariant($"Row {row}, class {column} has target {value}; targets must be finite and non-negative."), "targets");
 
     [DoesNotReturn]
+    public static void NotANumber(string paramName, int index) =>
+        throw new ArgumentException(Invariant($"Element {index} is NaN; a distribution needs every logit to be a number (−∞ for an impossible class)."), paramName);
+
+    [DoesNotReturn]
+    public static void InvalidProbability(string paramName, int index, double value) =>
+        throw new ArgumentException(Invariant($"Element {index} is {value}; probabilities must be finite and non-negative."), paramName);
+
+    [DoesNotReturn]
+    public static void NoPositiveProbability(string paramName) =>
+        throw new ArgumentException("Every class has probability 0 (all logits −∞ or all weights 0): there is nothing to draw.", paramName);
+
+    [DoesNotReturn]
+    public static void NotNormalized(string paramName, double sum, double tolerance) =>
+        throw new ArgumentException(Invariant($"The probabilities sum to {sum:R}, not 1 within {tolerance}; pass normalize: true to rescale them."), paramName);
+
+    [DoesNotReturn]
+    public static void ClassOutOfRange(string paramName, int value, int classes) =>
+        throw new ArgumentOutOfRangeException(paramName, value, Invariant($"The class must lie in [0, {classes})."));
+
+    [DoesNotReturn]
     public static void OutOfRange<TValue>(string paramName, TValue value, string requirement) =>
         throw new ArgumentOutOfRangeException(paramName, value, requirement);
 

@@ -1,4 +1,5 @@
 using CsCheck;
+using Multinoulli.Kernels;
 
 namespace Multinoulli.Tests;
 

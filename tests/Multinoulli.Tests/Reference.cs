@@ -69,19 +69,3 @@ internal static class Reference
         return (up - down) / (2 * step);
     }
 }
-
-/// <summary>Neumaier's compensated sum, so a test's own rounding never hides or fakes a kernel's.</summary>
-internal struct CompensatedSum
-{
-    private double _sum;
-    private double _compensation;
-
-    public void Add(double value)
-    {
-        double total = _sum + value;
-        _compensation += Math.Abs(_sum) >= Math.Abs(value) ? (_sum - total) + value : (value - total) + _sum;
-        _sum = total;
-    }
-
-    public readonly double Value => _sum + _compensation;
-}
