@@ -69,8 +69,8 @@ public class ConsoleCollection;
 [Collection(nameof(ConsoleCollection))]
 public class BenchCommandTests
 {
-    [Fact]
-    public void The_quick_kernel_benchmark_runs_every_kernel_and_writes_its_table()
+    /// <summary>Runs a quick benchmark and returns its table, after checking that the file holds what was printed.</summary>
+    private static string QuickTable(string benchmark)
     {
         string file = Path.Combine(Path.GetTempPath(), $"multinoulli-bench-{Guid.NewGuid():N}.md");
         var output = new StringWriter();
@@ -79,7 +79,7 @@ public class BenchCommandTests
         Console.SetError(TextWriter.Null);
         try
         {
-            Assert.Equal(0, Program.Main(["bench", "kernels", "--quick", "--output", file]));
+            Assert.Equal(0, Program.Main(["bench", benchmark, "--quick", "--output", file]));
         }
         finally
         {
@@ -89,6 +89,22 @@ public class BenchCommandTests
         string table = File.ReadAllText(file);
         File.Delete(file);
         Assert.Equal(output.ToString(), table);
+        return table;
+    }
+
+    [Fact]
+    public void The_quick_sampling_benchmark_measures_every_sampler_and_the_decoding_step()
+    {
+        string table = QuickTable("sampling");
+        foreach (string sampler in new[] { "AliasTable.Sample", "Categorical.Sample", "Sampling.InverseCdf", "Sampling.GumbelMax" })
+            Assert.Equal(2, table.Split('\n').Count(line => line.Contains(sampler)));
+        Assert.Contains("| temperature 0.8 → top-k 50 → top-p 0.9 → min-p 0.05 → draw | 12800 |", table);
+    }
+
+    [Fact]
+    public void The_quick_kernel_benchmark_runs_every_kernel_and_writes_its_table()
+    {
+        string table = QuickTable("kernels");
         foreach (string kernel in new[] { "copy", "TensorPrimitives.SoftMax", "softmax", "log-softmax", "cross-entropy forward+backward" })
             Assert.Contains($"| {kernel} |", table);
         // Three shapes on one thread and on every core, five kernels each.

@@ -47,4 +47,50 @@ public class ReadmeTests
         Assert.Equal((0.0, -1000.0), (s, logS));
         Assert.Equal(40.0, sp, 12);
     }
+    [Fact]
+    public void The_distribution_example_runs()
+    {
+        // From README.md, "The distribution, and drawing from it".
+        var d = Categorical.FromLogits([2.0, 1.0, double.NegativeInfinity], temperature: 1);
+        double p0 = d.Probability(0), logP2 = d.LogProbability(2);
+        Assert.Equal(1 / (1 + Math.Exp(-1)), p0, 15);
+        Assert.Equal(double.NegativeInfinity, logP2);
+        double h = d.Entropy;
+        int mode = d.Mode;
+        Assert.InRange(h, 0, Math.Log(2));
+        Assert.Equal(0, mode);
+        var q = Categorical.FromProbabilities([0.5, 0.25, 0.25]);
+        double kl = Categorical.KullbackLeibler(d, q), ce = Categorical.CrossEntropy(d, q);
+        Assert.Equal(ce, h + kl, 12);
+
+        var random = new Random(42);
+        int one = d.Sample(random);
+        var many = new int[1_000_000];
+        d.Sample(random, many);
+        Assert.DoesNotContain(2, many);
+        Assert.Equal(p0, many.Count(c => c == 0) / 1e6, 2);
+        int fromLogits = Sampling.GumbelMax([2f, 1f, 0f], random);
+        var noReplacement = new int[2];
+        Sampling.GumbelTopK([2f, 1f, 0f], random, noReplacement);
+        Assert.NotEqual(noReplacement[0], noReplacement[1]);
+        var relaxed = new float[3];
+        Sampling.GumbelSoftmax([2f, 1f, 0f], 0.5, random, relaxed);
+        Assert.Equal(1f, relaxed.Sum(), 5);
+        float[] batch = new float[64 * 10];
+        var rowDraws = new int[64];
+        Sampling.SampleRows(batch, 10, seed: 7, rowDraws);
+        Assert.All(rowDraws, r => Assert.InRange(r, 0, 9));
+
+        var sampler = new DecodingSampler(SamplingStep.Temperature(0.8), SamplingStep.TopK(50),
+                                          SamplingStep.TopP(0.9), SamplingStep.MinP(0.05));
+        float[] vocabulary = new float[128_000];
+        int token = sampler.Sample(vocabulary, random);
+        // All logits equal: top-k keeps the 50 lowest indices (ties go to the lower index).
+        Assert.InRange(token, 0, 49);
+        Assert.InRange(one, 0, 1);
+        Assert.InRange(fromLogits, 0, 2);
+
+        var b = Bernoulli.FromLogit(-3);
+        Assert.Equal(b.Probability, b.ToCategorical().Probability(1), 15);
+    }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Numerics.Tensors;
 
 namespace Multinoulli.Cli.Commands;
@@ -64,25 +63,7 @@ public sealed class KernelBenchmark(int repetitions, double warmUpSeconds, TextW
         return results;
     }
 
-    /// <summary>
-    /// The median of the repetitions, after a warm-up (half a second by default): the tiered JIT only promotes a
-    /// hot method after a delay, and timing a contender before then would measure its unoptimised code.
-    /// </summary>
-    private double Time(Action body)
-    {
-        long warmUp = Stopwatch.GetTimestamp();
-        for (int run = 0; run < 2 || Stopwatch.GetElapsedTime(warmUp).TotalSeconds < warmUpSeconds; run++)
-            body();
-        var seconds = new double[repetitions];
-        for (int i = 0; i < repetitions; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            body();
-            seconds[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        }
-        Array.Sort(seconds);
-        return seconds[repetitions / 2];
-    }
+    private double Time(Action body) => Timing.MedianSeconds(body, repetitions, warmUpSeconds);
 
     /// <summary>Splits rows over threads the way the library does, for the baselines.</summary>
     private static void Rows(Shape shape, int threads, Action<int, int> body)

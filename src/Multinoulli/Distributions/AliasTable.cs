@@ -66,20 +66,21 @@ public sealed class AliasTable
     public int Sample(Random random)
     {
         ArgumentNullException.ThrowIfNull(random);
-        int column = random.Next(_keep.Length);
-        return RandomBits.Uniform(random) < _keep[column] ? column : _alias[column];
+        var stream = RandomBits.Stream(random);
+        return Draw(ref stream);
     }
 
     /// <summary>Fills <paramref name="destination"/> with independent draws.</summary>
     public void Sample(Random random, Span<int> destination)
     {
         ArgumentNullException.ThrowIfNull(random);
-        double[] keep = _keep;
-        int[] alias = _alias;
-        for (int i = 0; i < destination.Length; i++)
-        {
-            int column = random.Next(keep.Length);
-            destination[i] = RandomBits.Uniform(random) < keep[column] ? column : alias[column];
-        }
+        var stream = RandomBits.Stream(random);
+        for (int i = 0; i < destination.Length; i++) destination[i] = Draw(ref stream);
+    }
+
+    private int Draw(ref SplitMix64 stream)
+    {
+        int column = RandomBits.Below(ref stream, _keep.Length);
+        return RandomBits.Uniform(ref stream) < _keep[column] ? column : _alias[column];
     }
 }

@@ -1,5 +1,4 @@
 using System.Numerics;
-using Multinoulli.Kernels;
 
 namespace Multinoulli.Distributions;
 
@@ -10,15 +9,16 @@ internal static class DistributionInput
     public static double Total(ReadOnlySpan<double> weights, string paramName)
     {
         if (weights.IsEmpty) ThrowHelper.EmptyInput(paramName);
-        var total = new CompensatedSum();
+        // A plain sum, in class order: the inverse CDF's running sum then ends at exactly this total.
+        double total = 0;
         for (int i = 0; i < weights.Length; i++)
         {
             double w = weights[i];
             if (!(w >= 0 && double.IsFinite(w))) ThrowHelper.InvalidProbability(paramName, i, w);
-            total.Add(w);
+            total += w;
         }
-        if (!(total.Value > 0)) ThrowHelper.NoPositiveProbability(paramName);
-        return total.Value;
+        if (!(total > 0)) ThrowHelper.NoPositiveProbability(paramName);
+        return total;
     }
 
     /// <summary>The largest logit, after checking that none is NaN and at least one is above −∞.</summary>

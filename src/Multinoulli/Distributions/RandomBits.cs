@@ -1,6 +1,10 @@
 namespace Multinoulli.Distributions;
 
-/// <summary>Uniform variates with the full 53 bits of a double, from a caller's <see cref="Random"/>.</summary>
+/// <summary>
+/// Uniform variates with the full 53 bits of a double. A sampler that needs one variate takes it from the caller's
+/// <see cref="Random"/>; one that needs many (one a class) takes a single 64-bit seed from it and runs a
+/// <see cref="SplitMix64"/> stream, because a seeded <see cref="Random"/> costs tens of nanoseconds a call.
+/// </summary>
 internal static class RandomBits
 {
     private const double Ulp53 = 1.0 / (1L << 53);
@@ -9,15 +13,29 @@ internal static class RandomBits
     /// <see cref="Random"/> has only 31 random bits, too coarse for a class of probability 1e-10.</summary>
     public static double Uniform(Random random) => (random.NextInt64() >> 10) * Ulp53;
 
-    /// <summary>A uniform double in (0, 1): the midpoints (k + ½) · 2⁻⁵³, so that log(u) is always finite.</summary>
-    public static double OpenUniform(Random random) => ((random.NextInt64() >> 10) + 0.5) * Ulp53;
+    /// <summary>A fast stream for the many variates of one call, seeded by one draw of the caller's generator.</summary>
+    public static SplitMix64 Stream(Random random) => new((ulong)random.NextInt64());
 
     /// <summary>A standard Gumbel variate, −log(−log u): adding one to each logit and taking the arg max draws a class.</summary>
     public static double Gumbel(double openUniform) => -Math.Log(-Math.Log(openUniform));
 
     public static double Uniform(ref SplitMix64 generator) => (generator.Next() >> 11) * Ulp53;
 
+    /// <summary>A uniform double in (0, 1): the midpoints (k + ½) · 2⁻⁵³, so that log(u) is always finite.</summary>
     public static double OpenUniform(ref SplitMix64 generator) => ((generator.Next() >> 11) + 0.5) * Ulp53;
+
+    /// <summary>An unbiased integer in [0, n) by Lemire's multiply-and-reject: no division on the common path.</summary>
+    public static int Below(ref SplitMix64 generator, int n)
+    {
+        ulong product = Math.BigMul(generator.Next(), (ulong)n, out ulong low);
+        if (low < (ulong)n)
+        {
+            // Reject the few low words that would give the first (2⁶⁴ mod n) results one extra chance.
+            ulong threshold = (0 - (ulong)n) % (ulong)n;
+            while (low < threshold) product = Math.BigMul(generator.Next(), (ulong)n, out low);
+        }
+        return (int)product;
+    }
 }
 
 /// <summary>

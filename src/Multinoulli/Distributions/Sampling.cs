@@ -97,6 +97,7 @@ public static class Sampling
     {
         ArgumentNullException.ThrowIfNull(random);
         double max = DistributionInput.Max(logits, nameof(logits));
+        var stream = RandomBits.Stream(random);
         int best = -1;
         double bestKey = double.NegativeInfinity;
         for (int i = 0; i < logits.Length; i++)
@@ -104,7 +105,7 @@ public static class Sampling
             // Relative to the maximum, so that equal huge logits still differ by their noise, not by rounding.
             double shifted = DistributionInput.Shifted(double.CreateTruncating(logits[i]), max);
             if (double.IsNegativeInfinity(shifted)) continue;
-            double key = shifted + RandomBits.Gumbel(RandomBits.OpenUniform(random));
+            double key = shifted + RandomBits.Gumbel(RandomBits.OpenUniform(ref stream));
             if (key > bestKey)
             {
                 bestKey = key;
@@ -124,18 +125,19 @@ public static class Sampling
         if (k < 1 || k > possible)
             ThrowHelper.OutOfRange(nameof(destination), k, $"Without replacement, 1 to {possible} classes (those with a logit above −∞) can be drawn.");
         var keys = new double[k];
+        var stream = RandomBits.Stream(random);
         int filled = 0;
         if (double.IsPositiveInfinity(max))
         {
             // The +∞ classes hold all the mass: they come first, in random order; the finite ones follow.
-            filled = SelectLargestPerturbed(logits, max, random, keys, destination);
+            filled = SelectLargestPerturbed(logits, max, ref stream, keys, destination);
             max = LargestBelow(logits, double.PositiveInfinity);
         }
-        if (filled < k) SelectLargestPerturbed(logits, max, random, keys.AsSpan(filled), destination[filled..]);
+        if (filled < k) SelectLargestPerturbed(logits, max, ref stream, keys.AsSpan(filled), destination[filled..]);
     }
 
     /// <summary>The classes with the largest z − max + G among those at most max (or the +∞ ones when max is +∞).</summary>
-    private static int SelectLargestPerturbed<T>(ReadOnlySpan<T> logits, double max, Random random, Span<double> keys, Span<int> destination)
+    private static int SelectLargestPerturbed<T>(ReadOnlySpan<T> logits, double max, ref SplitMix64 stream, Span<double> keys, Span<int> destination)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         var heap = new TopHeap(keys, destination);
@@ -143,7 +145,7 @@ public static class Sampling
         {
             double z = double.CreateTruncating(logits[i]);
             double shifted = DistributionInput.Shifted(z, max);
-            if (z <= max && !double.IsNegativeInfinity(shifted)) heap.Offer(shifted + RandomBits.Gumbel(RandomBits.OpenUniform(random)), i);
+            if (z <= max && !double.IsNegativeInfinity(shifted)) heap.Offer(shifted + RandomBits.Gumbel(RandomBits.OpenUniform(ref stream)), i);
         }
         return heap.SortDescending();
     }
@@ -168,10 +170,11 @@ public static class Sampling
         double max = DistributionInput.Max(logits, nameof(logits));
         Validate.Destination(logits.Length, destination);
         Validate.InPlaceOrDisjoint(logits, destination, nameof(destination), nameof(logits));
+        var stream = RandomBits.Stream(random);
         for (int i = 0; i < logits.Length; i++)
         {
             double shifted = DistributionInput.Shifted(double.CreateTruncating(logits[i]), max);
-            destination[i] = T.CreateTruncating(double.IsNegativeInfinity(shifted) ? shifted : shifted + RandomBits.Gumbel(RandomBits.OpenUniform(random)));
+            destination[i] = T.CreateTruncating(double.IsNegativeInfinity(shifted) ? shifted : shifted + RandomBits.Gumbel(RandomBits.OpenUniform(ref stream)));
         }
         SoftmaxCore<T>.Distribution(destination[..logits.Length], destination, options, SoftmaxCore<T>.Output.Probabilities);
     }
