@@ -59,6 +59,10 @@ internal static class ThrowHelper
         throw new ArgumentOutOfRangeException(paramName, value, Invariant($"The class must lie in [0, {classes})."));
 
     [DoesNotReturn]
+    public static void InvalidParameter(string paramName, int index, float value, string reason) =>
+        throw new ArgumentException(Invariant($"Element {index} is {value}: it {reason}."), paramName);
+
+    [DoesNotReturn]
     public static void OutOfRange<TValue>(string paramName, TValue value, string requirement) =>
         throw new ArgumentOutOfRangeException(paramName, value, requirement);
 

@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using Multinoulli.Learning;
+
+namespace Multinoulli;
+
+/// <summary>
+/// Full-batch L-BFGS on the objective of <see cref="TrainingOptions"/>: deterministic (no seed needed), the
+/// default trainer. Each iteration is one or a few passes over the data, each pass on every core.
+/// </summary>
+public sealed class LbfgsTrainer(TrainingOptions? options = null)
+{
+    /// <summary>The options this trainer runs with.</summary>
+    public TrainingOptions Options { get; } = options ?? TrainingOptions.Default;
+
+    /// <summary>Trains a softmax layer from zero weights on <paramref name="features"/> and <paramref name="labels"/>.</summary>
+    /// <param name="features">One sample a row.</param>
+    /// <param name="labels">One class a row, in [0, classes).</param>
+    /// <param name="classes">The number of classes; default the largest label + 1 (at least 2).</param>
+    /// <param name="sampleWeights">Non-negative weights, one a row, with a positive sum; empty for all 1.</param>
+    /// <param name="progress">Receives a report after every iteration.</param>
+    /// <param name="initial">Parameters to start from (a warm start); default all zeros. Must have the same shape and
+    /// parameterization; it is not modified.</param>
+    /// <param name="cancellationToken">Stops training after the current iteration; the result then holds the best
+    /// parameters so far, with <see cref="StopReason.Cancelled"/>.</param>
+    /// <exception cref="ArgumentException">The labels do not match the rows or lie outside [0, classes), a sample
+    /// weight is negative or not finite, the class weights do not match the classes, or the reference class is out
+    /// of range.</exception>
+    public TrainingResult Fit(DenseMatrix features, ReadOnlySpan<int> labels, int? classes = null, ReadOnlySpan<double> sampleWeights = default,
+        IProgress<TrainingProgress>? progress = null, SoftmaxLayer? initial = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        if (labels.Length != features.Rows) ThrowHelper.LengthMismatch(nameof(labels), features.Rows, labels.Length, "One label a row");
+        if (features.Rows == 0) ThrowHelper.EmptyInput(nameof(features));
+        int classCount = classes ?? Math.Max(2, MaxLabel(labels) + 1);
+        for (int r = 0; r < labels.Length; r++)
+            if ((uint)labels[r] >= (uint)classCount) ThrowHelper.LabelOutOfRange(r, labels[r], classCount);
+        if (!sampleWeights.IsEmpty)
+        {
+            if (sampleWeights.Length != features.Rows) ThrowHelper.LengthMismatch(nameof(sampleWeights), features.Rows, sampleWeights.Length, "One weight a row");
+            Distributions.DistributionInput.Total(sampleWeights, nameof(sampleWeights));
+        }
+        if (Options.ClassWeights is { } weights && weights.Length != classCount)
+            ThrowHelper.LengthMismatch("ClassWeights", classCount, weights.Length, "One class weight a class");
+        var clock = Stopwatch.StartNew();
+        var layer = new SoftmaxLayer(features.Columns, classCount, Options.Parameterization, Options.ReferenceClass);
+        var objective = new SoftmaxObjective(SparseRows.FromDense(features), labels.ToArray(), sampleWeights, layer, Options);
+        var start = new double[objective.ParameterCount];
+        if (initial is not null)
+        {
+            if (initial.Features != layer.Features || initial.Classes != layer.Classes || initial.Parameterization != layer.Parameterization
+                || initial.ReferenceClass != layer.ReferenceClass)
+                throw new ArgumentException($"The initial layer is {initial.Features} × {initial.Classes} ({initial.Parameterization}); training needs {layer.Features} × {layer.Classes} ({layer.Parameterization}).", nameof(initial));
+            initial.CopyLearnedTo(start);
+        }
+        var outcome = Lbfgs.Minimize(objective.Evaluate, start, Options,
+            progress is null ? null : progress.Report, cancellationToken);
+        layer.SetLearned(outcome.X);
+        return new TrainingResult(layer, outcome.Reason, outcome.Iterations, outcome.Evaluations, outcome.Value, outcome.GradientNorm, clock.Elapsed);
+    }
+
+    private static int MaxLabel(ReadOnlySpan<int> labels)
+    {
+        int max = 0;
+        foreach (int label in labels) max = Math.Max(max, label);
+        return max;
+    }
+}

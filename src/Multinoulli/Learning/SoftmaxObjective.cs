@@ -1,0 +1,232 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Multinoulli.Kernels;
+using Multinoulli.Kernels.Simd;
+
+namespace Multinoulli.Learning;
+
+/// <summary>
+/// One evaluation of the objective and its gradient, in two passes. The row pass computes each row's logits, loss
+/// and ∂loss/∂z (scaled by the row's weight) and stores that gradient; the column pass walks the transposed data
+/// and sums ∂W[f, :] = Σᵣ x_rf gᵣ one feature at a time. Every sum has a fixed order (rows in fixed chunks added in
+/// chunk order; each feature's rows in row order), so the result does not depend on the number of threads.
+/// </summary>
+internal sealed class SoftmaxObjective
+{
+    private const int BlockRows = 256;
+    private const int RowsPerChunk = 2048;
+    private const int MaxChunks = 64;
+    private const int FeaturesPerTask = 32;
+
+    private readonly SparseRows _rows;
+    private readonly SparseRows _columns;
+    private readonly int[] _labels;
+    private readonly float[] _rowScales;
+    private readonly TrainingOptions _options;
+    private readonly CrossEntropyOptions _crossEntropy;
+    private readonly SoftmaxLayer _layer;
+    private readonly int _chunks;
+    private readonly AlignedFloats _rowGradients;
+    private readonly AlignedFloats _weightGradient;
+    private readonly double[] _chunkLosses;
+    private readonly double[][] _chunkBiasGradients;
+    private readonly bool _fused;
+
+    public SoftmaxObjective(SparseRows data, int[] labels, ReadOnlySpan<double> sampleWeights, SoftmaxLayer layer, TrainingOptions options)
+    {
+        _rows = data;
+        _columns = data.Transpose();
+        _labels = labels;
+        _layer = layer;
+        _options = options;
+        _crossEntropy = new CrossEntropyOptions
+        {
+            Reduction = Reduction.Sum,
+            ClassWeights = options.ClassWeights,
+            LabelSmoothing = options.LabelSmoothing,
+            MaxDegreeOfParallelism = 1,
+        };
+        // Each row's loss and gradient are scaled by sᵣ / Σ s, which makes the sum a weighted mean.
+        _rowScales = new float[data.Rows];
+        double total = 0;
+        for (int r = 0; r < data.Rows; r++) total += sampleWeights.IsEmpty ? 1 : sampleWeights[r];
+        for (int r = 0; r < data.Rows; r++) _rowScales[r] = (float)((sampleWeights.IsEmpty ? 1 : sampleWeights[r]) / total);
+        _chunks = Math.Clamp(data.Rows / RowsPerChunk, 1, MaxChunks);
+        _rowGradients = new AlignedFloats(checked(data.Rows * layer.Stride));
+        _weightGradient = new AlignedFloats(checked(data.Columns * layer.Stride));
+        _chunkLosses = new double[_chunks];
+        _chunkBiasGradients = new double[_chunks][];
+        for (int c = 0; c < _chunks; c++) _chunkBiasGradients[c] = new double[layer.Classes];
+        // The common case, negative log-likelihood without class weights or smoothing on up to 16 classes, keeps each
+        // row's logits in one register from the matrix product to the gradient.
+        _fused = Simd512<float>.IsSupported && layer.Stride == Vector512<float>.Count && options.Loss == TrainingLoss.NegativeLogLikelihood
+            && options.ClassWeights is null && options.LabelSmoothing == 0;
+    }
+
+    public int ParameterCount => _layer.ParameterCount;
+
+    /// <summary>Sets the layer from <paramref name="parameters"/>, writes the gradient, returns the objective.</summary>
+    public double Evaluate(ReadOnlySpan<double> parameters, Span<double> gradient)
+    {
+        _layer.SetLearned(parameters);
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = RowParallel.Degree(_options.MaxDegreeOfParallelism) };
+        Parallel.For(0, _chunks, parallel, RowChunk);
+        int features = _rows.Columns;
+        Parallel.For(0, (features + FeaturesPerTask - 1) / FeaturesPerTask, parallel, ColumnBlock);
+
+        int stride = _layer.Stride, classes = _layer.Classes, learned = _layer.LearnedClasses;
+        ReadOnlySpan<float> weightGradient = _weightGradient.Span;
+        double loss = 0;
+        gradient.Clear();
+        for (int f = 0; f < features; f++)
+            for (int j = 0, k = 0; j < classes; j++)
+                if (j != _layer.ReferenceClass) gradient[f * learned + k++] = weightGradient[f * stride + j];
+        for (int c = 0; c < _chunks; c++)
+        {
+            loss += _chunkLosses[c];
+            for (int j = 0, k = 0; j < classes; j++)
+                if (j != _layer.ReferenceClass) gradient[features * learned + k++] += _chunkBiasGradients[c][j];
+        }
+        double penalty = 0, lambda = _options.L2;
+        if (lambda > 0)
+        {
+            for (int i = 0; i < features * learned; i++)
+            {
+                penalty += parameters[i] * parameters[i];
+                gradient[i] += lambda * parameters[i];
+            }
+        }
+        return loss + 0.5 * lambda * penalty;
+    }
+
+    /// <summary>Logits, loss and scaled ∂loss/∂z for the rows of one chunk.</summary>
+    private void RowChunk(int chunk)
+    {
+        int rows = _rows.Rows;
+        int first = (int)((long)rows * chunk / _chunks), end = (int)((long)rows * (chunk + 1) / _chunks);
+        double[] biasGradient = _chunkBiasGradients[chunk];
+        Array.Clear(biasGradient);
+        _chunkLosses[chunk] = _fused ? FusedRows(first, end, biasGradient) : BlockRowsLoss(first, end, biasGradient);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private double FusedRows(int first, int end, double[] biasGradient)
+    {
+        int classes = _layer.Classes;
+        var padding = Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(classes)).AsSingle();
+        var negativeInfinity = Vector512.Create(float.NegativeInfinity);
+        var biasSum = Vector512<float>.Zero;
+        Span<float> logits = stackalloc float[Vector512<float>.Count];
+        double loss = 0;
+        ref float gradients = ref _rowGradients.Span[0];
+        for (int r = first; r < end; r++)
+        {
+            Row(_rows, r, out var indices, out var values);
+            LinearKernels.Forward(indices, values, _layer.PaddedWeights, _layer.PaddedBias, logits);
+            var z = Vector512.ConditionalSelect(padding, negativeInfinity, Vector512.LoadUnsafe(ref logits[0]));
+            float max = HorizontalMax(z);
+            var exponentials = VectorMath.Exp<Simd512<float>, Vector512<float>, float>(z - Vector512.Create(max), Vector512<float>.Zero);
+            float sum = Vector512.Sum(exponentials);
+            int label = _labels[r];
+            float scale = _rowScales[r];
+            // −log softmax(z)_y = log Σ exp(z − max) − (z_y − max); its gradient is softmax(z) − onehot(y).
+            loss += scale * (Math.Log(sum) - ((double)logits[label] - max));
+            var g = exponentials * Vector512.Create(scale / sum) - Vector512.ConditionalSelect(
+                Vector512.Equals(Vector512<int>.Indices, Vector512.Create(label)).AsSingle(), Vector512.Create(scale), Vector512<float>.Zero);
+            g.StoreUnsafe(ref gradients, (nuint)((long)r * Vector512<float>.Count));
+            biasSum += g;
+        }
+        for (int j = 0; j < classes; j++) biasGradient[j] = biasSum[j];
+        return loss;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float HorizontalMax(Vector512<float> v)
+    {
+        var half = Vector256.Max(v.GetLower(), v.GetUpper());
+        var quarter = Vector128.Max(half.GetLower(), half.GetUpper());
+        quarter = Vector128.Max(quarter, Vector128.Shuffle(quarter, Vector128.Create(2, 3, 0, 1)));
+        quarter = Vector128.Max(quarter, Vector128.Shuffle(quarter, Vector128.Create(1, 0, 3, 2)));
+        return quarter.ToScalar();
+    }
+
+    /// <summary>The general path: logits for a block of rows, then the loss kernels with every option they take.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private double BlockRowsLoss(int first, int end, double[] biasGradient)
+    {
+        int classes = _layer.Classes, stride = _layer.Stride;
+        float[] logits = ArrayPool<float>.Shared.Rent(BlockRows * classes);
+        float[] losses = ArrayPool<float>.Shared.Rent(BlockRows);
+        Span<float> padded = stackalloc float[stride];
+        Span<float> gradients = _rowGradients.Span;
+        double loss = 0;
+        try
+        {
+            for (int start = first; start < end; start += BlockRows)
+            {
+                int count = Math.Min(BlockRows, end - start);
+                Span<float> block = logits.AsSpan(0, count * classes);
+                for (int r = 0; r < count; r++)
+                {
+                    Row(_rows, start + r, out var indices, out var values);
+                    LinearKernels.Forward(indices, values, _layer.PaddedWeights, _layer.PaddedBias, padded);
+                    padded[..classes].CopyTo(block[(r * classes)..]);
+                }
+                ReadOnlySpan<int> labels = _labels.AsSpan(start, count);
+                if (_options.Loss == TrainingLoss.NegativeLogLikelihood)
+                {
+                    CrossEntropy.RowLossesAndGradient(block, classes, labels, losses.AsSpan(0, count), block, _crossEntropy);
+                }
+                else
+                {
+                    for (int r = 0; r < count; r++)
+                    {
+                        Span<float> row = block.Slice(r * classes, classes);
+                        losses[r] = (float)SquaredError.LossAndGradient(row, classes, labels.Slice(r, 1), row, Reduction.Sum);
+                    }
+                }
+                for (int r = 0; r < count; r++)
+                {
+                    float scale = _rowScales[start + r];
+                    loss += (double)scale * losses[r];
+                    Span<float> target = gradients.Slice((start + r) * stride, stride);
+                    ReadOnlySpan<float> source = block.Slice(r * classes, classes);
+                    for (int j = 0; j < classes; j++)
+                    {
+                        target[j] = scale * source[j];
+                        biasGradient[j] += target[j];
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(logits);
+            ArrayPool<float>.Shared.Return(losses);
+        }
+        return loss;
+    }
+
+    /// <summary>∂W[f, :] = Σᵣ x_rf gᵣ for a block of features, over the transposed data.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ColumnBlock(int block)
+    {
+        int features = _rows.Columns, stride = _layer.Stride;
+        int first = block * FeaturesPerTask, end = Math.Min(features, first + FeaturesPerTask);
+        Span<float> weightGradient = _weightGradient.Span;
+        ReadOnlySpan<float> gradients = _rowGradients.Span;
+        for (int f = first; f < end; f++)
+        {
+            Row(_columns, f, out var rows, out var values);
+            LinearKernels.Forward(rows, values, gradients, ReadOnlySpan<float>.Empty, weightGradient.Slice(f * stride, stride));
+        }
+    }
+
+    private static void Row(SparseRows data, int row, out ReadOnlySpan<int> indices, out ReadOnlySpan<float> values)
+    {
+        int from = data.Starts[row], to = data.Starts[row + 1];
+        indices = data.Indices.AsSpan(from, to - from);
+        values = data.Values.AsSpan(from, to - from);
+    }
+}
