@@ -114,6 +114,19 @@ public sealed class SoftmaxLayer
         }
     }
 
+    /// <summary>
+    /// Writes the layer to <paramref name="path"/> in the documented, versioned binary format (header, shapes, W, b,
+    /// checksum), through a temporary file renamed over the destination: an interrupted save never leaves half a file.
+    /// </summary>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    public void Save(string path) => ModelFile.Save(this, path);
+
+    /// <summary>Reads a layer written by <see cref="Save"/>.</summary>
+    /// <exception cref="InvalidDataException">The file is not a model file, has an unsupported version, is
+    /// truncated or corrupted (checksum), or holds invalid values; the message names the file and the reason.
+    /// Nothing is returned from a file that fails any check.</exception>
+    public static SoftmaxLayer Load(string path) => ModelFile.Load(path);
+
     /// <summary>The learned parameters in the trainer's order (the inverse of <see cref="SetLearned"/>).</summary>
     internal void CopyLearnedTo(Span<double> parameters)
     {
