@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.IO.Compression;
+using Multinoulli.Data;
 
 namespace Multinoulli;
 
@@ -16,7 +16,7 @@ public static class IdxFile
     /// <exception cref="InvalidDataException">The file is not IDX, not one-dimensional, or is truncated; the message names the file.</exception>
     public static int[] ReadLabels(string path)
     {
-        using var stream = Open(path);
+        using var stream = DataFiles.Open(path);
         int[] shape = ReadHeader(stream, path, expectedDimensions: 1);
         var bytes = ReadExactly(stream, path, shape[0]);
         return Array.ConvertAll(bytes, b => (int)b);
@@ -29,7 +29,7 @@ public static class IdxFile
     /// <exception cref="InvalidDataException">The file is not IDX, has fewer than two dimensions, or is truncated.</exception>
     public static DenseMatrix ReadImages(string path, float scale = 1f / 255)
     {
-        using var stream = Open(path);
+        using var stream = DataFiles.Open(path);
         int[] shape = ReadHeader(stream, path, expectedDimensions: null);
         long columns = 1;
         for (int i = 1; i < shape.Length; i++) columns *= shape[i];
@@ -46,15 +46,51 @@ public static class IdxFile
         return new DenseMatrix(shape[0], (int)columns, values);
     }
 
-    private static Stream Open(string path)
+    /// <summary>
+    /// MNIST-style image and label files as a re-readable source of blocks, for the mini-batch trainers: each pass
+    /// streams both files again rather than holding them in memory.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Either file is malformed, or their sample counts differ.</exception>
+    public static IDataSource Open(string imagesPath, string labelsPath, float scale = 1f / 255, int blockRows = 4096)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        var file = File.OpenRead(path);
-        Span<byte> magic = stackalloc byte[2];
-        int read = file.Read(magic);
-        file.Position = 0;
-        bool gzip = read == 2 && magic[0] == 0x1F && magic[1] == 0x8B;
-        return gzip ? new BufferedStream(new GZipStream(file, CompressionMode.Decompress), 1 << 16) : new BufferedStream(file, 1 << 16);
+        if (blockRows < 1) ThrowHelper.OutOfRange(nameof(blockRows), blockRows, "At least one row a block.");
+        int[] images, labels;
+        using (var stream = DataFiles.Open(imagesPath)) images = ReadHeader(stream, imagesPath, expectedDimensions: null);
+        using (var stream = DataFiles.Open(labelsPath)) labels = ReadHeader(stream, labelsPath, expectedDimensions: 1);
+        if (images.Length < 2) throw new InvalidDataException($"{imagesPath}: an image file needs two or more dimensions.");
+        if (images[0] != labels[0]) throw new InvalidDataException($"{imagesPath} holds {images[0]} images but {labelsPath} holds {labels[0]} labels.");
+        int columns = 1;
+        for (int i = 1; i < images.Length; i++) columns = checked(columns * images[i]);
+        return new IdxSource(imagesPath, labelsPath, images[0], columns, scale, blockRows);
+    }
+
+    private sealed class IdxSource(string imagesPath, string labelsPath, int rows, int columns, float scale, int blockRows) : IDataSource
+    {
+        public int Features => columns;
+
+        public IEnumerable<DataBlock> Blocks()
+        {
+            using var images = DataFiles.Open(imagesPath);
+            using var labels = DataFiles.Open(labelsPath);
+            ReadHeader(images, imagesPath, expectedDimensions: null);
+            ReadHeader(labels, labelsPath, expectedDimensions: 1);
+            var pixels = new byte[columns];
+            var label = new byte[1];
+            for (int first = 0; first < rows; first += blockRows)
+            {
+                int count = Math.Min(blockRows, rows - first);
+                var values = new float[(long)count * columns];
+                var blockLabels = new int[count];
+                for (int r = 0; r < count; r++)
+                {
+                    ReadExactly(images, imagesPath, pixels, first + r);
+                    ReadExactly(labels, labelsPath, label, first + r);
+                    blockLabels[r] = label[0];
+                    for (int c = 0; c < columns; c++) values[(long)r * columns + c] = pixels[c] * scale;
+                }
+                yield return new DataBlock(SparseMatrix.FromDense(new DenseMatrix(count, columns, values)), blockLabels);
+            }
+        }
     }
 
     private static int[] ReadHeader(Stream stream, string path, int? expectedDimensions)

@@ -29,6 +29,15 @@ public sealed class LbfgsTrainer(TrainingOptions? options = null)
         IProgress<TrainingProgress>? progress = null, SoftmaxLayer? initial = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(features);
+        return Fit(SparseMatrix.FromDense(features), labels, classes, sampleWeights, progress, initial, cancellationToken);
+    }
+
+    /// <summary>Trains on sparse rows (text features); otherwise as <see cref="Fit(DenseMatrix, ReadOnlySpan{int}, int?, ReadOnlySpan{double}, IProgress{TrainingProgress}?, SoftmaxLayer?, CancellationToken)"/>.</summary>
+    /// <inheritdoc cref="Fit(DenseMatrix, ReadOnlySpan{int}, int?, ReadOnlySpan{double}, IProgress{TrainingProgress}?, SoftmaxLayer?, CancellationToken)"/>
+    public TrainingResult Fit(SparseMatrix features, ReadOnlySpan<int> labels, int? classes = null, ReadOnlySpan<double> sampleWeights = default,
+        IProgress<TrainingProgress>? progress = null, SoftmaxLayer? initial = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(features);
         if (labels.Length != features.Rows) ThrowHelper.LengthMismatch(nameof(labels), features.Rows, labels.Length, "One label a row");
         if (features.Rows == 0) ThrowHelper.EmptyInput(nameof(features));
         int classCount = classes ?? Math.Max(2, MaxLabel(labels) + 1);
@@ -43,7 +52,7 @@ public sealed class LbfgsTrainer(TrainingOptions? options = null)
             ThrowHelper.LengthMismatch("ClassWeights", classCount, weights.Length, "One class weight a class");
         var clock = Stopwatch.StartNew();
         var layer = new SoftmaxLayer(features.Columns, classCount, Options.Parameterization, Options.ReferenceClass);
-        var objective = new SoftmaxObjective(SparseRows.FromDense(features), labels.ToArray(), sampleWeights, layer, Options);
+        var objective = new SoftmaxObjective(SparseRows.From(features), labels.ToArray(), sampleWeights, layer, Options);
         var start = new double[objective.ParameterCount];
         if (initial is not null)
         {

@@ -52,28 +52,9 @@ internal sealed class SparseRows
         return new SparseRows(Columns, Rows, starts, indices, values);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static SparseRows FromDense(DenseMatrix matrix)
-    {
-        long nonZero = 0;
-        foreach (float v in matrix.Values) if (v != 0) nonZero++;
-        if (nonZero > Array.MaxLength) throw new ArgumentException($"The matrix has {nonZero} non-zero entries; at most {Array.MaxLength} are supported.", nameof(matrix));
-        var starts = new int[matrix.Rows + 1];
-        var indices = new int[nonZero];
-        var values = new float[nonZero];
-        int next = 0;
-        for (int r = 0; r < matrix.Rows; r++)
-        {
-            starts[r] = next;
-            ReadOnlySpan<float> row = matrix.Row(r);
-            for (int c = 0; c < row.Length; c++)
-            {
-                if (row[c] == 0) continue;
-                indices[next] = c;
-                values[next++] = row[c];
-            }
-        }
-        starts[matrix.Rows] = next;
-        return new SparseRows(matrix.Rows, matrix.Columns, starts, indices, values);
-    }
+    /// <summary>The rows of a public sparse matrix, sharing its arrays.</summary>
+    public static SparseRows From(SparseMatrix matrix) =>
+        new(matrix.Rows, matrix.Columns, matrix.RowStarts, matrix.ColumnIndices, matrix.Values);
+
+    public static SparseRows FromDense(DenseMatrix matrix) => From(SparseMatrix.FromDense(matrix));
 }
