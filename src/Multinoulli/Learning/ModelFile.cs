@@ -47,22 +47,8 @@ internal static class ModelFile
             BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(offset), v);
             offset += 4;
         }
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(offset), Hash(bytes.AsSpan(0, offset)));
-        string full = Path.GetFullPath(path);
-        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
-            {
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-        }
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(offset), AtomicFile.Hash(bytes.AsSpan(0, offset)));
+        AtomicFile.Write(path, bytes);
     }
 
     public static SoftmaxLayer Load(string path)
@@ -83,7 +69,7 @@ internal static class ModelFile
         if (bytes.LongLength != expected)
             throw Invalid(path, $"it holds {bytes.LongLength} bytes but a {features} × {classes} model needs {expected} (truncated or padded)");
         int end = bytes.Length - 8;
-        if (BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(end)) != Hash(bytes.AsSpan(0, end)))
+        if (BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(end)) != AtomicFile.Hash(bytes.AsSpan(0, end)))
             throw Invalid(path, "the checksum does not match: the file is corrupted");
         var values = new float[(features + 1) * classes];
         for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(HeaderBytes + 4 * i));
@@ -100,11 +86,4 @@ internal static class ModelFile
     }
 
     private static InvalidDataException Invalid(string path, string reason) => new($"{path}: {reason}.");
-
-    private static ulong Hash(ReadOnlySpan<byte> bytes)
-    {
-        ulong hash = 14695981039346656037;
-        foreach (byte b in bytes) hash = (hash ^ b) * 1099511628211;
-        return hash;
-    }
 }

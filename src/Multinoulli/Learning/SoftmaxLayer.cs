@@ -63,6 +63,12 @@ public sealed class SoftmaxLayer
 
     internal int Stride => _stride;
 
+    /// <summary>The padded weights, for the trainers to update in place.</summary>
+    internal Span<float> MutableWeights => _weightStore.Span;
+
+    /// <summary>The padded bias, for the trainers to update in place.</summary>
+    internal Span<float> MutableBias => _biasStore.Span;
+
     internal ReadOnlySpan<float> PaddedWeights => _weightStore.Span;
 
     internal ReadOnlySpan<float> PaddedBias => _biasStore.Span;
@@ -171,6 +177,24 @@ public sealed class SoftmaxLayer
         Logits(inputs, logProbabilities);
         int rows = inputs.Length / Features;
         Softmax.LogProbabilities(logProbabilities[..(rows * Classes)], Classes, logProbabilities);
+    }
+
+    /// <summary>softmax(Wᵀh + b) for each row of a sparse matrix.</summary>
+    /// <exception cref="ArgumentException">The matrix does not have <see cref="Features"/> columns, or
+    /// <paramref name="probabilities"/> is shorter than rows × classes.</exception>
+    public void Probabilities(SparseMatrix inputs, Span<float> probabilities)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Columns != Features) ThrowHelper.LengthMismatch(nameof(inputs), Features, inputs.Columns, "The inputs' columns must be the layer's features");
+        Kernels.Validate.Destination(inputs.Rows * Classes, probabilities, nameof(probabilities));
+        Span<float> padded = stackalloc float[_stride];
+        for (int r = 0; r < inputs.Rows; r++)
+        {
+            int from = inputs.RowStarts[r], to = inputs.RowStarts[r + 1];
+            LinearKernels.Forward(inputs.ColumnIndices.AsSpan(from, to - from), inputs.Values.AsSpan(from, to - from), WeightRows, BiasRow, padded);
+            padded[..Classes].CopyTo(probabilities[(r * Classes)..]);
+        }
+        Softmax.Probabilities(probabilities[..(inputs.Rows * Classes)], Classes, probabilities);
     }
 
     /// <summary>The most probable class of each row (ties: the lowest index).</summary>

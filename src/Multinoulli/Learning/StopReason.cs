@@ -19,4 +19,11 @@ public enum StopReason
 
     /// <summary>The caller's cancellation token fired; the result holds the best parameters so far.</summary>
     Cancelled,
+
+    /// <summary>A mini-batch trainer ran all its epochs.</summary>
+    Epochs,
+
+    /// <summary>The validation log-loss did not improve for <see cref="MiniBatchOptions.Patience"/> epochs; the
+    /// result holds the parameters of the best epoch.</summary>
+    EarlyStopping,
 }
