@@ -45,6 +45,23 @@ public static class MnistTraining
             $"objective {result.Objective:F9} (optimum {Optimum}, gap {(result.Objective - Optimum) / Optimum:0.0e+0}), {result.Iterations} iterations, {result.Evaluations} passes, stopped on {result.StopReason}"));
         Console.Error.WriteLine(rows[^1]);
 
+        // Adam, streaming the gzipped IDX files from disk every epoch; the test set is scored after each epoch only
+        // to report when 92 % is reached (it does not steer training: no early stopping).
+        double adamReached = double.NaN;
+        int adamEpoch = 0;
+        var adamProgress = new Progress(p =>
+        {
+            Console.Error.WriteLine($"  Adam epoch {p.Epoch}: test accuracy {p.Validation!.Accuracy:P2}, {p.Elapsed.TotalSeconds:F2} s");
+            if (double.IsNaN(adamReached) && p.Validation.Accuracy >= 0.92) (adamReached, adamEpoch) = (p.Elapsed.TotalSeconds, p.Epoch);
+        });
+        var adam = new MiniBatchTrainer(new TrainingOptions { L2 = 1e-4 }, new MiniBatchOptions { Epochs = 10, BatchSize = 128, Patience = 0 })
+            .Fit(IdxFile.Open(File4("train-images-idx3-ubyte"), File4("train-labels-idx1-ubyte")), 10,
+                IdxFile.Open(File4("t10k-images-idx3-ubyte"), File4("t10k-labels-idx1-ubyte")), adamProgress);
+        rows.Add(Row("Multinoulli MiniBatchTrainer, Adam (lr 1e-3, batch 128, λ = 1e-4), streaming", double.NaN, adam.Elapsed.TotalSeconds,
+            Accuracy(adam.Layer, test, testLabels),
+            $"92 % test accuracy after epoch {adamEpoch} at {adamReached:F2} s (timings include reading the gzipped files and scoring the test set every epoch); 10 epochs, final objective {adam.Objective:F4}"));
+        Console.Error.WriteLine(rows[^1]);
+
         // ML.NET, with its defaults.
         var ml = new MLContext(seed: 0);
         var trainView = ml.Data.LoadFromEnumerable(Samples(train, trainLabels));

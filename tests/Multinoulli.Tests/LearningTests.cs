@@ -228,6 +228,26 @@ public class LearningTests
     }
 
     [Fact]
+    public void Sparse_and_dense_rows_give_the_same_model_and_predictions()
+    {
+        var (x, y) = Synthetic(600, 7, 3, seed: 10);
+        var sparse = SparseMatrix.FromDense(x);
+        var dense = new LbfgsTrainer(new TrainingOptions { L2 = 1e-3 }).Fit(x, y);
+        var fromSparse = new LbfgsTrainer(new TrainingOptions { L2 = 1e-3 }).Fit(sparse, y);
+        Assert.Equal(dense.Objective, fromSparse.Objective);
+        var (a, b) = (new float[600 * 3], new float[600 * 3]);
+        dense.Layer.LogProbabilities(x.Values, a);
+        dense.Layer.LogProbabilities(sparse, b);
+        // The sparse kernel adds its terms in four interleaved sums, the dense one in one: equal to rounding.
+        Assert.All(a.Zip(b), t => Assert.True(Math.Abs(t.First - t.Second) <= 1e-5f * Math.Max(1, Math.Abs(t.First)), $"{t.First} vs {t.Second}"));
+        var (labelsDense, labelsSparse) = (new int[600], new int[600]);
+        dense.Layer.Predict(x.Values, labelsDense);
+        dense.Layer.Predict(sparse, labelsSparse);
+        Assert.Equal(labelsDense, labelsSparse);
+        Assert.Equal("inputs", Assert.Throws<ArgumentException>(() => dense.Layer.Predict(SparseMatrix.FromDense(new DenseMatrix(1, 3, new float[3])), new int[1])).ParamName);
+    }
+
+    [Fact]
     public void Results_do_not_depend_on_the_thread_count()
     {
         var (x, y) = Synthetic(9000, 10, 3, seed: 7);

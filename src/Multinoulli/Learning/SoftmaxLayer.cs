@@ -162,7 +162,7 @@ public sealed class SoftmaxLayer
     }
 
     /// <summary>softmax(Wᵀh + b) for each row.</summary>
-    /// <exception cref="ArgumentException">As for <see cref="Logits"/>.</exception>
+    /// <exception cref="ArgumentException">As for <see cref="Logits(ReadOnlySpan{float}, Span{float})"/>.</exception>
     public void Probabilities(ReadOnlySpan<float> inputs, Span<float> probabilities)
     {
         Logits(inputs, probabilities);
@@ -171,7 +171,7 @@ public sealed class SoftmaxLayer
     }
 
     /// <summary>log softmax(Wᵀh + b) for each row.</summary>
-    /// <exception cref="ArgumentException">As for <see cref="Logits"/>.</exception>
+    /// <exception cref="ArgumentException">As for <see cref="Logits(ReadOnlySpan{float}, Span{float})"/>.</exception>
     public void LogProbabilities(ReadOnlySpan<float> inputs, Span<float> logProbabilities)
     {
         Logits(inputs, logProbabilities);
@@ -179,26 +179,58 @@ public sealed class SoftmaxLayer
         Softmax.LogProbabilities(logProbabilities[..(rows * Classes)], Classes, logProbabilities);
     }
 
-    /// <summary>softmax(Wᵀh + b) for each row of a sparse matrix.</summary>
+    /// <summary>z = Wᵀh + b for each row of a sparse matrix (text features, LibSVM rows).</summary>
     /// <exception cref="ArgumentException">The matrix does not have <see cref="Features"/> columns, or
-    /// <paramref name="probabilities"/> is shorter than rows × classes.</exception>
-    public void Probabilities(SparseMatrix inputs, Span<float> probabilities)
+    /// <paramref name="logits"/> is shorter than rows × classes.</exception>
+    public void Logits(SparseMatrix inputs, Span<float> logits)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Columns != Features) ThrowHelper.LengthMismatch(nameof(inputs), Features, inputs.Columns, "The inputs' columns must be the layer's features");
-        Kernels.Validate.Destination(inputs.Rows * Classes, probabilities, nameof(probabilities));
+        Kernels.Validate.Destination(inputs.Rows * Classes, logits, nameof(logits));
         Span<float> padded = stackalloc float[_stride];
         for (int r = 0; r < inputs.Rows; r++)
         {
             int from = inputs.RowStarts[r], to = inputs.RowStarts[r + 1];
             LinearKernels.Forward(inputs.ColumnIndices.AsSpan(from, to - from), inputs.Values.AsSpan(from, to - from), WeightRows, BiasRow, padded);
-            padded[..Classes].CopyTo(probabilities[(r * Classes)..]);
+            padded[..Classes].CopyTo(logits[(r * Classes)..]);
         }
+    }
+
+    /// <summary>softmax(Wᵀh + b) for each row of a sparse matrix.</summary>
+    /// <exception cref="ArgumentException">As for <see cref="Logits(SparseMatrix, Span{float})"/>.</exception>
+    public void Probabilities(SparseMatrix inputs, Span<float> probabilities)
+    {
+        Logits(inputs, probabilities);
         Softmax.Probabilities(probabilities[..(inputs.Rows * Classes)], Classes, probabilities);
     }
 
+    /// <summary>log softmax(Wᵀh + b) for each row of a sparse matrix.</summary>
+    /// <exception cref="ArgumentException">As for <see cref="Logits(SparseMatrix, Span{float})"/>.</exception>
+    public void LogProbabilities(SparseMatrix inputs, Span<float> logProbabilities)
+    {
+        Logits(inputs, logProbabilities);
+        Softmax.LogProbabilities(logProbabilities[..(inputs.Rows * Classes)], Classes, logProbabilities);
+    }
+
+    /// <summary>The most probable class of each sparse row (ties: the lowest index).</summary>
+    /// <exception cref="ArgumentException">As for <see cref="Logits(SparseMatrix, Span{float})"/>, or <paramref name="labels"/> is too short.</exception>
+    public void Predict(SparseMatrix inputs, Span<int> labels)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        Kernels.Validate.Destination(inputs.Rows, labels, nameof(labels));
+        var logits = new float[inputs.Rows * Classes];
+        Logits(inputs, logits);
+        for (int r = 0; r < inputs.Rows; r++)
+        {
+            ReadOnlySpan<float> row = logits.AsSpan(r * Classes, Classes);
+            int best = 0;
+            for (int c = 1; c < Classes; c++) if (row[c] > row[best]) best = c;
+            labels[r] = best;
+        }
+    }
+
     /// <summary>The most probable class of each row (ties: the lowest index).</summary>
-    /// <exception cref="ArgumentException">As for <see cref="Logits"/>, or <paramref name="labels"/> is too short.</exception>
+    /// <exception cref="ArgumentException">As for <see cref="Logits(ReadOnlySpan{float}, Span{float})"/>, or <paramref name="labels"/> is too short.</exception>
     public void Predict(ReadOnlySpan<float> inputs, Span<int> labels)
     {
         int rows = Kernels.Validate.Rows(inputs, Features, nameof(inputs));
