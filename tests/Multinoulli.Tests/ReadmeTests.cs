@@ -93,4 +93,46 @@ public class ReadmeTests
         var b = Bernoulli.FromLogit(-3);
         Assert.Equal(b.Probability, b.ToCategorical().Probability(1), 15);
     }
+    [Fact]
+    public void The_training_example_runs()
+    {
+        // From README.md, "Training the softmax unit", with the shared data folder found from here and the files
+        // written to a temporary folder.
+        string mnist = Path.Combine(IdxFileTests.FindShared(), "data", "mnist");
+        string directory = Directory.CreateTempSubdirectory("multinoulli-readme-").FullName;
+        try
+        {
+            var x = IdxFile.ReadImages(Path.Combine(mnist, "train-images-idx3-ubyte.gz"));
+            int[] y = IdxFile.ReadLabels(Path.Combine(mnist, "train-labels-idx1-ubyte.gz"));
+            TrainingResult fit = new LbfgsTrainer(new TrainingOptions { L2 = 1e-4 }).Fit(x, y);
+            SoftmaxLayer model = fit.Layer;
+            fit.Layer.Save(Path.Combine(directory, "mnist.model"));
+            var loaded = SoftmaxLayer.Load(Path.Combine(directory, "mnist.model"));
+            var test = IdxFile.ReadImages(Path.Combine(mnist, "t10k-images-idx3-ubyte.gz"));
+            int[] testLabels = IdxFile.ReadLabels(Path.Combine(mnist, "t10k-labels-idx1-ubyte.gz"));
+            ClassificationReport report = Metrics.Evaluate(loaded, test, testLabels);
+            Assert.InRange(report.Accuracy, 0.925, 0.93);
+            Assert.True(Math.Abs(fit.Objective - 0.259248295) / 0.259248295 < 1e-6, $"objective {fit.Objective}");
+
+            var adam = new MiniBatchTrainer(new TrainingOptions { L2 = 1e-4 },
+                new MiniBatchOptions { Epochs = 10, BatchSize = 128, Patience = 3, CheckpointPath = Path.Combine(directory, "mnist.checkpoint") });
+            TrainingResult streamed = adam.Fit(
+                IdxFile.Open(Path.Combine(mnist, "train-images-idx3-ubyte.gz"), Path.Combine(mnist, "train-labels-idx1-ubyte.gz")),
+                classes: 10, validation: new InMemoryDataSource(test, testLabels));
+            Assert.True(Metrics.Evaluate(streamed.Layer, test, testLabels).Accuracy >= 0.92);
+
+            var (digits, digitLabels) = CsvFile.Read(Path.Combine(IdxFileTests.FindShared(), "data", "digits", "digits.csv.gz"));
+            var reference = new LbfgsTrainer(new TrainingOptions { Parameterization = Parameterization.Reference }).Fit(digits, digitLabels);
+            Assert.Equal(9 * 65, reference.Layer.ParameterCount);
+
+            var logits = new float[test.Rows * 10];
+            model.Logits(test.Values, logits);
+            double temperature = Metrics.FitTemperature(logits, 10, testLabels);
+            Assert.InRange(temperature, 0.5, 2);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }
