@@ -79,7 +79,7 @@ public class LearningTests
             ClassWeights = options ? [1, 2, 0.5, 1, 3] : null, LabelSmoothing = options ? 0.1 : 0,
         };
         var layer = new SoftmaxLayer(6, 5, parameterization);
-        var objective = new SoftmaxObjective(SparseRows.FromDense(x), y, sampleWeights, layer, trainingOptions);
+        var objective = new SoftmaxObjective(SparseMatrix.FromDense(x), y, sampleWeights, layer, trainingOptions);
         var theta = Enumerable.Range(0, objective.ParameterCount).Select(_ => random.NextDouble() - 0.5).ToArray();
         var gradient = new double[theta.Length];
         objective.Evaluate(theta, gradient);

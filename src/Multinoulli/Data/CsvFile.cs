@@ -71,10 +71,8 @@ public sealed class CsvFile : IDataSource
     public IEnumerable<DataBlock> Blocks()
     {
         using var reader = new StreamReader(DataFiles.Open(_path));
-        var starts = new List<int> { 0 };
-        var indices = new List<int>();
-        var values = new List<float>();
-        var labels = new List<int>();
+        var builder = new BlockBuilder(Features, _blockRows);
+        int label = 0;
         long line = 0;
         bool skipHeader = _header;
         for (string? text = reader.ReadLine(); text is not null; text = reader.ReadLine())
@@ -96,29 +94,14 @@ public sealed class CsvFile : IDataSource
                 {
                     if (value < 0 || value != MathF.Floor(value) || value > int.MaxValue)
                         throw DataFiles.Malformed(_path, line, $"the label \"{cells[c]}\" is not a class index (a non-negative integer)");
-                    labels.Add((int)value);
+                    label = (int)value;
                     continue;
                 }
-                if (value != 0)
-                {
-                    indices.Add(feature);
-                    values.Add(value);
-                }
+                if (value != 0) builder.Add(feature, value);
                 feature++;
             }
-            starts.Add(indices.Count);
-            if (labels.Count == _blockRows)
-            {
-                yield return Block(starts, indices, values, labels);
-                starts = [0];
-                indices = [];
-                values = [];
-                labels = [];
-            }
+            if (builder.EndRow(label) is { } block) yield return block;
         }
-        if (labels.Count > 0) yield return Block(starts, indices, values, labels);
+        if (builder.Flush() is { } last) yield return last;
     }
-
-    private DataBlock Block(List<int> starts, List<int> indices, List<float> values, List<int> labels) =>
-        new(new SparseMatrix(labels.Count, Features, [.. starts], [.. indices], [.. values]), [.. labels]);
 }

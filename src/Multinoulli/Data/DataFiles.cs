@@ -20,25 +20,18 @@ internal static class DataFiles
     /// <summary>Every block of a source, joined.</summary>
     public static (SparseMatrix Features, int[] Labels) Collect(IDataSource source)
     {
-        var starts = new List<int> { 0 };
-        var indices = new List<int>();
-        var values = new List<float>();
-        var labels = new List<int>();
+        var builder = new BlockBuilder(source.Features, int.MaxValue);
         foreach (var block in source.Blocks())
         {
-            var features = block.Features;
-            for (int r = 0; r < features.Rows; r++)
+            for (int r = 0; r < block.Labels.Length; r++)
             {
-                for (int k = features.RowStarts[r]; k < features.RowStarts[r + 1]; k++)
-                {
-                    indices.Add(features.ColumnIndices[k]);
-                    values.Add(features.Values[k]);
-                }
-                starts.Add(indices.Count);
+                block.Features.Entries(r, out var columns, out var values);
+                for (int k = 0; k < columns.Length; k++) builder.Add(columns[k], values[k]);
+                builder.EndRow(block.Labels[r]);
             }
-            labels.AddRange(block.Labels);
         }
-        return (new SparseMatrix(labels.Count, source.Features, [.. starts], [.. indices], [.. values]), [.. labels]);
+        var all = builder.Flush() ?? new DataBlock(new SparseMatrix(0, source.Features, [0], [], []), []);
+        return (all.Features, all.Labels);
     }
 
     public static InvalidDataException Malformed(string path, long line, string reason) => new($"{path}:{line}: {reason}");

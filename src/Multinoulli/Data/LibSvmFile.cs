@@ -48,30 +48,14 @@ public sealed class LibSvmFile : IDataSource
     /// <inheritdoc/>
     public IEnumerable<DataBlock> Blocks()
     {
-        var starts = new List<int> { 0 };
-        var indices = new List<int>();
-        var values = new List<float>();
-        var labels = new List<int>();
-        foreach (var (_, label, rowIndices, rowValues) in Lines(_path, Features))
+        var builder = new BlockBuilder(Features, _blockRows);
+        foreach (var (_, label, indices, values) in Lines(_path, Features))
         {
-            indices.AddRange(rowIndices);
-            values.AddRange(rowValues);
-            starts.Add(indices.Count);
-            labels.Add(label);
-            if (labels.Count == _blockRows)
-            {
-                yield return Block(starts, indices, values, labels);
-                starts = [0];
-                indices = [];
-                values = [];
-                labels = [];
-            }
+            for (int k = 0; k < indices.Count; k++) builder.Add(indices[k], values[k]);
+            if (builder.EndRow(label) is { } block) yield return block;
         }
-        if (labels.Count > 0) yield return Block(starts, indices, values, labels);
+        if (builder.Flush() is { } last) yield return last;
     }
-
-    private DataBlock Block(List<int> starts, List<int> indices, List<float> values, List<int> labels) =>
-        new(new SparseMatrix(labels.Count, Features, [.. starts], [.. indices], [.. values]), [.. labels]);
 
     /// <summary>The parsed rows: (line number, label, 0-based indices, values).</summary>
     private static IEnumerable<(long Line, int Label, List<int> Indices, List<float> Values)> Lines(string path, int features)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Multinoulli;
 
 /// <summary>
@@ -7,6 +9,16 @@ namespace Multinoulli;
 /// </summary>
 public sealed class SparseMatrix
 {
+    // For arrays valid by construction (a dense matrix's non-zeros, a transpose): no check pass over them.
+    private SparseMatrix(int rows, int columns, int[] rowStarts, int[] columnIndices, float[] values, bool _)
+    {
+        Rows = rows;
+        Columns = columns;
+        RowStarts = rowStarts;
+        ColumnIndices = columnIndices;
+        Values = values;
+    }
+
     /// <summary>Wraps CSR arrays (not copied) after checking them.</summary>
     /// <exception cref="ArgumentException">The arrays are inconsistent: starts not increasing from 0 to the number of
     /// entries, a column index out of [0, columns), or column indices not increasing within a row.</exception>
@@ -56,6 +68,7 @@ public sealed class SparseMatrix
     public float[] Values { get; }
 
     /// <summary>The non-zero entries of a dense matrix.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static SparseMatrix FromDense(DenseMatrix matrix)
     {
         ArgumentNullException.ThrowIfNull(matrix);
@@ -78,7 +91,40 @@ public sealed class SparseMatrix
             }
         }
         starts[matrix.Rows] = next;
-        return new SparseMatrix(matrix.Rows, matrix.Columns, starts, indices, values);
+        return new SparseMatrix(matrix.Rows, matrix.Columns, starts, indices, values, true);
+    }
+
+    /// <summary>Row <paramref name="row"/>'s stored entries.</summary>
+    internal void Entries(int row, out ReadOnlySpan<int> columns, out ReadOnlySpan<float> values)
+    {
+        int from = RowStarts[row], to = RowStarts[row + 1];
+        columns = ColumnIndices.AsSpan(from, to - from);
+        values = Values.AsSpan(from, to - from);
+    }
+
+    /// <summary>
+    /// The transpose, in the same form: for each column, the rows where it is non-zero, in row order. The training
+    /// pass walks it to sum ∂W[f, :] = Σᵣ x_rf gᵣ in registers, one feature at a time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal SparseMatrix Transpose()
+    {
+        var starts = new int[Columns + 1];
+        foreach (int c in ColumnIndices) starts[c + 1]++;
+        for (int c = 0; c < Columns; c++) starts[c + 1] += starts[c];
+        var next = (int[])starts.Clone();
+        var indices = new int[ColumnIndices.Length];
+        var values = new float[Values.Length];
+        for (int r = 0; r < Rows; r++)
+        {
+            for (int k = RowStarts[r]; k < RowStarts[r + 1]; k++)
+            {
+                int slot = next[ColumnIndices[k]]++;
+                indices[slot] = r;
+                values[slot] = Values[k];
+            }
+        }
+        return new SparseMatrix(Columns, Rows, starts, indices, values, true);
     }
 
     /// <summary>The dense form (zeros filled in).</summary>

@@ -33,10 +33,10 @@ internal sealed class BatchGradient(SoftmaxLayer layer, TrainingOptions options)
         Span<float> logits = _logits.AsSpan(0, n * classes);
         for (int i = 0; i < n; i++)
         {
-            int r = rows[i], from = features.RowStarts[r], to = features.RowStarts[r + 1];
-            LinearKernels.Forward(features.ColumnIndices.AsSpan(from, to - from), features.Values.AsSpan(from, to - from), layer.PaddedWeights, layer.PaddedBias, padded);
+            features.Entries(rows[i], out var columns, out var values);
+            LinearKernels.Forward(columns, values, layer.PaddedWeights, layer.PaddedBias, padded);
             padded[..classes].CopyTo(logits[(i * classes)..]);
-            _labels[i] = block.Labels[r];
+            _labels[i] = block.Labels[rows[i]];
         }
         Span<float> losses = _losses.AsSpan(0, n);
         ReadOnlySpan<int> labels = _labels.AsSpan(0, n);
@@ -56,8 +56,8 @@ internal sealed class BatchGradient(SoftmaxLayer layer, TrainingOptions options)
             total += losses[i];
             padded.Clear();
             for (int j = 0; j < classes; j++) padded[j] = j == layer.ReferenceClass ? 0 : scale * logits[i * classes + j];
-            int r = rows[i], from = features.RowStarts[r], to = features.RowStarts[r + 1];
-            LinearKernels.Backward(features.ColumnIndices.AsSpan(from, to - from), features.Values.AsSpan(from, to - from), padded, weightGradient);
+            features.Entries(rows[i], out var columns, out var values);
+            LinearKernels.Backward(columns, values, padded, weightGradient);
             LinearKernels.AddScaled(1, padded, biasGradient);
         }
         return total / n;

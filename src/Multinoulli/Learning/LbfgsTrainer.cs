@@ -52,7 +52,7 @@ public sealed class LbfgsTrainer(TrainingOptions? options = null)
             ThrowHelper.LengthMismatch("ClassWeights", classCount, weights.Length, "One class weight a class");
         var clock = Stopwatch.StartNew();
         var layer = new SoftmaxLayer(features.Columns, classCount, Options.Parameterization, Options.ReferenceClass);
-        var objective = new SoftmaxObjective(SparseRows.From(features), labels.ToArray(), sampleWeights, layer, Options);
+        var objective = new SoftmaxObjective(features, labels.ToArray(), sampleWeights, layer, Options);
         var start = new double[objective.ParameterCount];
         if (initial is not null)
         {

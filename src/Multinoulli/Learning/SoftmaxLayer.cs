@@ -190,8 +190,8 @@ public sealed class SoftmaxLayer
         Span<float> padded = stackalloc float[_stride];
         for (int r = 0; r < inputs.Rows; r++)
         {
-            int from = inputs.RowStarts[r], to = inputs.RowStarts[r + 1];
-            LinearKernels.Forward(inputs.ColumnIndices.AsSpan(from, to - from), inputs.Values.AsSpan(from, to - from), WeightRows, BiasRow, padded);
+            inputs.Entries(r, out var columns, out var values);
+            LinearKernels.Forward(columns, values, WeightRows, BiasRow, padded);
             padded[..Classes].CopyTo(logits[(r * Classes)..]);
         }
     }

@@ -19,8 +19,8 @@ internal sealed class SoftmaxObjective
     private const int MaxChunks = 64;
     private const int FeaturesPerTask = 32;
 
-    private readonly SparseRows _rows;
-    private readonly SparseRows _columns;
+    private readonly SparseMatrix _rows;
+    private readonly SparseMatrix _columns;
     private readonly int[] _labels;
     private readonly float[] _rowScales;
     private readonly TrainingOptions _options;
@@ -33,7 +33,7 @@ internal sealed class SoftmaxObjective
     private readonly double[][] _chunkBiasGradients;
     private readonly bool _fused;
 
-    public SoftmaxObjective(SparseRows data, int[] labels, ReadOnlySpan<double> sampleWeights, SoftmaxLayer layer, TrainingOptions options)
+    public SoftmaxObjective(SparseMatrix data, int[] labels, ReadOnlySpan<double> sampleWeights, SoftmaxLayer layer, TrainingOptions options)
     {
         _rows = data;
         _columns = data.Transpose();
@@ -122,7 +122,7 @@ internal sealed class SoftmaxObjective
         ref float gradients = ref _rowGradients.Span[0];
         for (int r = first; r < end; r++)
         {
-            Row(_rows, r, out var indices, out var values);
+            _rows.Entries(r, out var indices, out var values);
             LinearKernels.Forward(indices, values, _layer.PaddedWeights, _layer.PaddedBias, logits);
             var z = Vector512.ConditionalSelect(padding, negativeInfinity, Vector512.LoadUnsafe(ref logits[0]));
             float max = HorizontalMax(z);
@@ -169,7 +169,7 @@ internal sealed class SoftmaxObjective
                 Span<float> block = logits.AsSpan(0, count * classes);
                 for (int r = 0; r < count; r++)
                 {
-                    Row(_rows, start + r, out var indices, out var values);
+                    _rows.Entries(start + r, out var indices, out var values);
                     LinearKernels.Forward(indices, values, _layer.PaddedWeights, _layer.PaddedBias, padded);
                     padded[..classes].CopyTo(block[(r * classes)..]);
                 }
@@ -218,15 +218,8 @@ internal sealed class SoftmaxObjective
         ReadOnlySpan<float> gradients = _rowGradients.Span;
         for (int f = first; f < end; f++)
         {
-            Row(_columns, f, out var rows, out var values);
+            _columns.Entries(f, out var rows, out var values);
             LinearKernels.Forward(rows, values, gradients, ReadOnlySpan<float>.Empty, weightGradient.Slice(f * stride, stride));
         }
-    }
-
-    private static void Row(SparseRows data, int row, out ReadOnlySpan<int> indices, out ReadOnlySpan<float> values)
-    {
-        int from = data.Starts[row], to = data.Starts[row + 1];
-        indices = data.Indices.AsSpan(from, to - from);
-        values = data.Values.AsSpan(from, to - from);
     }
 }
