@@ -79,7 +79,7 @@ public class LearningTests
             ClassWeights = options ? [1, 2, 0.5, 1, 3] : null, LabelSmoothing = options ? 0.1 : 0,
         };
         var layer = new SoftmaxLayer(6, 5, parameterization);
-        var objective = new SoftmaxObjective(SparseMatrix.FromDense(x), y, sampleWeights, layer, trainingOptions);
+        var objective = new SoftmaxObjective(SparseMatrix.FromDense(x), y, null, sampleWeights, layer, trainingOptions);
         var theta = Enumerable.Range(0, objective.ParameterCount).Select(_ => random.NextDouble() - 0.5).ToArray();
         var gradient = new double[theta.Length];
         objective.Evaluate(theta, gradient);
@@ -225,6 +225,32 @@ public class LearningTests
         Assert.True(p[0] > 0.99, $"log-likelihood after 20 iterations: P(class 0) = {p[0]}");
         squared.Layer.Probabilities([1f], p);
         Assert.True(p[0] < 1e-6, $"squared error after 20 iterations: P(class 0) = {p[0]} ({squared.StopReason})");
+    }
+
+    [Fact]
+    public void One_hot_soft_targets_train_the_same_model_as_labels_and_soft_targets_are_matched_in_expectation()
+    {
+        var (x, y) = Synthetic(800, 5, 3, seed: 11);
+        var oneHot = new float[800 * 3];
+        for (int r = 0; r < 800; r++) oneHot[r * 3 + y[r]] = 1;
+        var options = new TrainingOptions { L2 = 1e-2, GradientTolerance = 1e-7 };
+        var fromLabels = new LbfgsTrainer(options).Fit(x, y);
+        var fromTargets = new LbfgsTrainer(options).Fit(x, oneHot, classes: 3);
+        Assert.Equal(fromLabels.Objective, fromTargets.Objective, 6);
+
+        // A constant input with soft targets (0.2, 0.3, 0.5) on every row: maximum likelihood predicts them.
+        var constant = new DenseMatrix(50, 1, Enumerable.Repeat(1f, 50).ToArray());
+        var soft = Enumerable.Range(0, 50).SelectMany(_ => new[] { 0.2f, 0.3f, 0.5f }).ToArray();
+        var fit = new LbfgsTrainer(new TrainingOptions { GradientTolerance = 1e-8 }).Fit(constant, soft, classes: 3);
+        var p = new float[3];
+        fit.Layer.Probabilities([1f], p);
+        Assert.Equal([0.2f, 0.3f, 0.5f], p.Select(v => MathF.Round(v, 4)));
+
+        var negative = (float[])soft.Clone();
+        negative[7] = -0.1f;
+        Assert.Equal("targets", Assert.Throws<ArgumentException>(() => new LbfgsTrainer().Fit(constant, negative, 3)).ParamName);
+        Assert.Equal("targets", Assert.Throws<ArgumentException>(() => new LbfgsTrainer().Fit(constant, soft.AsSpan(3), 3)).ParamName);
+        Assert.Equal("targets", Assert.Throws<ArgumentException>(() => new LbfgsTrainer(new TrainingOptions { Loss = TrainingLoss.SquaredError }).Fit(constant, soft, 3)).ParamName);
     }
 
     [Fact]

@@ -39,10 +39,51 @@ public sealed class LbfgsTrainer(TrainingOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(features);
         if (labels.Length != features.Rows) ThrowHelper.LengthMismatch(nameof(labels), features.Rows, labels.Length, "One label a row");
-        if (features.Rows == 0) ThrowHelper.EmptyInput(nameof(features));
         int classCount = classes ?? Math.Max(2, MaxLabel(labels) + 1);
         for (int r = 0; r < labels.Length; r++)
             if ((uint)labels[r] >= (uint)classCount) ThrowHelper.LabelOutOfRange(r, labels[r], classCount);
+        return Train(features, labels.ToArray(), null, classCount, sampleWeights, progress, initial, cancellationToken);
+    }
+
+    /// <summary>
+    /// Trains on soft targets: a probability distribution (or non-negative weights) over the classes for each row,
+    /// [rows × classes], in place of a label; the loss is the cross-entropy against them. Negative log-likelihood only.
+    /// </summary>
+    /// <param name="features">One sample a row.</param>
+    /// <param name="targets">[rows × classes] non-negative, finite target weights.</param>
+    /// <param name="classes">The number of classes; at least 2.</param>
+    /// <param name="sampleWeights">Non-negative weights, one a row, with a positive sum; empty for all 1.</param>
+    /// <param name="progress">Receives a report after every iteration.</param>
+    /// <param name="initial">Parameters to start from; default all zeros.</param>
+    /// <param name="cancellationToken">Stops training after the current iteration.</param>
+    /// <exception cref="ArgumentException">The targets are not rows × classes, one is negative or not finite, or the
+    /// loss is squared error.</exception>
+    public TrainingResult Fit(SparseMatrix features, ReadOnlySpan<float> targets, int classes, ReadOnlySpan<double> sampleWeights = default,
+        IProgress<TrainingProgress>? progress = null, SoftmaxLayer? initial = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        if (classes < 2) ThrowHelper.OutOfRange(nameof(classes), classes, "At least two classes.");
+        if (targets.Length != (long)features.Rows * classes)
+            ThrowHelper.LengthMismatch(nameof(targets), features.Rows * classes, targets.Length, "One target weight a class a row");
+        for (int i = 0; i < targets.Length; i++)
+            if (!(targets[i] >= 0 && float.IsFinite(targets[i]))) ThrowHelper.InvalidTarget(i / classes, i % classes, targets[i]);
+        if (Options.Loss != TrainingLoss.NegativeLogLikelihood)
+            throw new ArgumentException("Soft targets are supported with the negative log-likelihood only.", nameof(targets));
+        return Train(features, [], targets.ToArray(), classes, sampleWeights, progress, initial, cancellationToken);
+    }
+
+    /// <inheritdoc cref="Fit(SparseMatrix, ReadOnlySpan{float}, int, ReadOnlySpan{double}, IProgress{TrainingProgress}?, SoftmaxLayer?, CancellationToken)"/>
+    public TrainingResult Fit(DenseMatrix features, ReadOnlySpan<float> targets, int classes, ReadOnlySpan<double> sampleWeights = default,
+        IProgress<TrainingProgress>? progress = null, SoftmaxLayer? initial = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        return Fit(SparseMatrix.FromDense(features), targets, classes, sampleWeights, progress, initial, cancellationToken);
+    }
+
+    private TrainingResult Train(SparseMatrix features, int[] labels, float[]? targets, int classCount, ReadOnlySpan<double> sampleWeights,
+        IProgress<TrainingProgress>? progress, SoftmaxLayer? initial, CancellationToken cancellationToken)
+    {
+        if (features.Rows == 0) ThrowHelper.EmptyInput(nameof(features));
         if (!sampleWeights.IsEmpty)
         {
             if (sampleWeights.Length != features.Rows) ThrowHelper.LengthMismatch(nameof(sampleWeights), features.Rows, sampleWeights.Length, "One weight a row");
@@ -52,7 +93,7 @@ public sealed class LbfgsTrainer(TrainingOptions? options = null)
             ThrowHelper.LengthMismatch("ClassWeights", classCount, weights.Length, "One class weight a class");
         var clock = Stopwatch.StartNew();
         var layer = new SoftmaxLayer(features.Columns, classCount, Options.Parameterization, Options.ReferenceClass);
-        var objective = new SoftmaxObjective(features, labels.ToArray(), sampleWeights, layer, Options);
+        var objective = new SoftmaxObjective(features, labels, targets, sampleWeights, layer, Options);
         var start = new double[objective.ParameterCount];
         if (initial is not null)
         {

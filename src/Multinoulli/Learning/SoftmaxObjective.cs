@@ -22,6 +22,7 @@ internal sealed class SoftmaxObjective
     private readonly SparseMatrix _rows;
     private readonly SparseMatrix _columns;
     private readonly int[] _labels;
+    private readonly float[]? _targets;
     private readonly float[] _rowScales;
     private readonly TrainingOptions _options;
     private readonly CrossEntropyOptions _crossEntropy;
@@ -33,8 +34,15 @@ internal sealed class SoftmaxObjective
     private readonly double[][] _chunkBiasGradients;
     private readonly bool _fused;
 
-    public SoftmaxObjective(SparseMatrix data, int[] labels, ReadOnlySpan<double> sampleWeights, SoftmaxLayer layer, TrainingOptions options)
+    /// <param name="data">The rows.</param>
+    /// <param name="labels">One class a row; empty when <paramref name="targets"/> are given.</param>
+    /// <param name="targets">Soft targets, [rows × classes], for the negative log-likelihood; null for labels.</param>
+    /// <param name="sampleWeights">One weight a row, or empty.</param>
+    /// <param name="layer">The layer whose parameters are set at every evaluation.</param>
+    /// <param name="options">The objective.</param>
+    public SoftmaxObjective(SparseMatrix data, int[] labels, float[]? targets, ReadOnlySpan<double> sampleWeights, SoftmaxLayer layer, TrainingOptions options)
     {
+        _targets = targets;
         _rows = data;
         _columns = data.Transpose();
         _labels = labels;
@@ -61,7 +69,7 @@ internal sealed class SoftmaxObjective
         // The common case, negative log-likelihood without class weights or smoothing on up to 16 classes, keeps each
         // row's logits in one register from the matrix product to the gradient.
         _fused = Simd512<float>.IsSupported && layer.Stride == Vector512<float>.Count && options.Loss == TrainingLoss.NegativeLogLikelihood
-            && options.ClassWeights is null && options.LabelSmoothing == 0;
+            && options.ClassWeights is null && options.LabelSmoothing == 0 && targets is null;
     }
 
     public int ParameterCount => _layer.ParameterCount;
@@ -173,8 +181,12 @@ internal sealed class SoftmaxObjective
                     LinearKernels.Forward(indices, values, _layer.PaddedWeights, _layer.PaddedBias, padded);
                     padded[..classes].CopyTo(block[(r * classes)..]);
                 }
-                ReadOnlySpan<int> labels = _labels.AsSpan(start, count);
-                if (_options.Loss == TrainingLoss.NegativeLogLikelihood)
+                ReadOnlySpan<int> labels = _targets is null ? _labels.AsSpan(start, count) : default;
+                if (_targets is not null)
+                {
+                    CrossEntropy.RowLossesAndGradient(block, classes, _targets.AsSpan(start * classes, count * classes), losses.AsSpan(0, count), block, _crossEntropy);
+                }
+                else if (_options.Loss == TrainingLoss.NegativeLogLikelihood)
                 {
                     CrossEntropy.RowLossesAndGradient(block, classes, labels, losses.AsSpan(0, count), block, _crossEntropy);
                 }
