@@ -127,6 +127,40 @@ public class MiniBatchTests : IDisposable
     }
 
     [Fact]
+    public void A_weighted_batch_has_the_full_batch_objective_and_gradient()
+    {
+        var (x, y) = Data(200, 8);
+        var random = new Random(9);
+        var weights = Enumerable.Range(0, 200).Select(_ => random.NextDouble() * 3).ToArray();
+        var layer = new SoftmaxLayer(8, 3);
+        var w = Enumerable.Range(0, 24).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        layer.SetParameters(w, [0.1f, -0.2f, 0.3f]);
+        var options = new TrainingOptions { LabelSmoothing = 0.05 };
+        var sparse = SparseMatrix.FromDense(x);
+        var block = new DataBlock(sparse, y, weights);
+        var batchGradient = new float[layer.MutableWeights.Length + layer.Stride];
+        double batchLoss = new Multinoulli.Learning.BatchGradient(layer, options).Compute(block, Enumerable.Range(0, 200).ToArray(), batchGradient);
+        var objective = new Multinoulli.Learning.SoftmaxObjective(sparse, y, null, weights, layer, options);
+        var theta = new double[objective.ParameterCount];
+        layer.CopyLearnedTo(theta);
+        var gradient = new double[theta.Length];
+        Assert.Equal(objective.Evaluate(theta, gradient), batchLoss, 5);
+        for (int f = 0; f <= 8; f++)
+            for (int c = 0; c < 3; c++)
+                Assert.Equal(gradient[f * 3 + c], batchGradient[f * layer.Stride + c], 5);
+    }
+
+    [Fact]
+    public void Scaling_every_sample_weight_changes_nothing()
+    {
+        var (x, y) = Data(500, 10);
+        TrainingResult Run(double weight) => new MiniBatchTrainer(null, new MiniBatchOptions { Epochs = 2, BatchSize = 40 })
+            .Fit(new InMemoryDataSource(x, y, 200, Enumerable.Repeat(weight, 500).ToArray()), 3);
+        Assert.Equal(Parameters(Run(1).Layer), Parameters(Run(4).Layer));
+        Assert.Equal("sampleWeights", Assert.Throws<ArgumentException>(() => new InMemoryDataSource(x, y, 200, new double[3])).ParamName);
+    }
+
+    [Fact]
     public void Bad_mini_batch_settings_are_refused()
     {
         Assert.Equal("LearningRate", Assert.Throws<ArgumentOutOfRangeException>(() => new MiniBatchOptions { LearningRate = 0 }).ParamName);

@@ -6,10 +6,19 @@ public sealed class InMemoryDataSource : IDataSource
     private readonly SparseMatrix _features;
     private readonly int[] _labels;
     private readonly int _blockRows;
+    private readonly double[]? _sampleWeights;
 
-    /// <exception cref="ArgumentException">The labels do not match the rows, or <paramref name="blockRows"/> is below 1.</exception>
-    public InMemoryDataSource(SparseMatrix features, int[] labels, int blockRows = 4096)
+    /// <summary>Rows in memory, with optional sample weights.</summary>
+    /// <exception cref="ArgumentException">The labels or weights do not match the rows, a weight is negative or not
+    /// finite, or <paramref name="blockRows"/> is below 1.</exception>
+    public InMemoryDataSource(SparseMatrix features, int[] labels, int blockRows = 4096, double[]? sampleWeights = null)
     {
+        if (sampleWeights is not null)
+        {
+            if (sampleWeights.Length != labels.Length) ThrowHelper.LengthMismatch(nameof(sampleWeights), labels.Length, sampleWeights.Length, "One weight a row");
+            Distributions.DistributionInput.Total(sampleWeights, nameof(sampleWeights));
+        }
+        _sampleWeights = sampleWeights;
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(labels);
         if (labels.Length != features.Rows) ThrowHelper.LengthMismatch(nameof(labels), features.Rows, labels.Length, "One label a row");
@@ -20,7 +29,8 @@ public sealed class InMemoryDataSource : IDataSource
     }
 
     /// <summary>Dense rows (their non-zeros are kept).</summary>
-    public InMemoryDataSource(DenseMatrix features, int[] labels, int blockRows = 4096) : this(SparseMatrix.FromDense(features), labels, blockRows) { }
+    public InMemoryDataSource(DenseMatrix features, int[] labels, int blockRows = 4096, double[]? sampleWeights = null)
+        : this(SparseMatrix.FromDense(features), labels, blockRows, sampleWeights) { }
 
     /// <inheritdoc/>
     public int Features => _features.Columns;
@@ -36,7 +46,7 @@ public sealed class InMemoryDataSource : IDataSource
             for (int r = 0; r <= count; r++) starts[r] = _features.RowStarts[first + r] - from;
             yield return new DataBlock(
                 new SparseMatrix(count, _features.Columns, starts, _features.ColumnIndices[from..to], _features.Values[from..to]),
-                _labels[first..(first + count)]);
+                _labels[first..(first + count)], _sampleWeights?[first..(first + count)]);
         }
     }
 }

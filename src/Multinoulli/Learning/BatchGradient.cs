@@ -18,7 +18,8 @@ internal sealed class BatchGradient(SoftmaxLayer layer, TrainingOptions options)
     private float[] _losses = [];
     private int[] _labels = [];
 
-    /// <summary>Writes the gradient (weights then bias, padded) of the batch's mean loss; returns that mean.</summary>
+    /// <summary>Writes the gradient (weights then bias, padded) of the batch's weighted mean loss; returns that mean
+    /// (0 for a batch whose weights are all 0).</summary>
     public double Compute(DataBlock block, ReadOnlySpan<int> rows, Span<float> gradient)
     {
         int n = rows.Length, classes = layer.Classes, stride = layer.Stride;
@@ -49,17 +50,21 @@ internal sealed class BatchGradient(SoftmaxLayer layer, TrainingOptions options)
         gradient.Clear();
         int weightCount = gradient.Length - stride;
         Span<float> weightGradient = gradient[..weightCount], biasGradient = gradient[weightCount..];
-        float scale = 1f / n;
+        // The weighted mean: row i counts sᵢ / Σ s (1 / n without weights).
+        double weightSum = 0;
+        for (int i = 0; i < n; i++) weightSum += block.SampleWeights?[rows[i]] ?? 1;
         double total = 0;
         for (int i = 0; i < n; i++)
         {
-            total += losses[i];
+            double weight = (block.SampleWeights?[rows[i]] ?? 1) / weightSum;
+            float scale = weightSum > 0 ? (float)weight : 0;
+            total += weight * losses[i];
             padded.Clear();
             for (int j = 0; j < classes; j++) padded[j] = j == layer.ReferenceClass ? 0 : scale * logits[i * classes + j];
             features.Entries(rows[i], out var columns, out var values);
             LinearKernels.Backward(columns, values, padded, weightGradient);
             LinearKernels.AddScaled(1, padded, biasGradient);
         }
-        return total / n;
+        return weightSum > 0 ? total : 0;
     }
 }

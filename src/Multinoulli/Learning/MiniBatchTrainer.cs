@@ -11,8 +11,8 @@ namespace Multinoulli;
 /// validation data it reports scores after every epoch and can stop early; with a checkpoint file it resumes an
 /// interrupted run exactly where it stopped.
 /// </summary>
-/// <remarks>Sample weights are not supported here (use <see cref="LbfgsTrainer"/>); class weights and label
-/// smoothing are.</remarks>
+/// <remarks>Sample weights come with the data (<see cref="DataBlock.SampleWeights"/>); class weights and label
+/// smoothing come from <see cref="TrainingOptions"/>. Soft targets are for <see cref="LbfgsTrainer"/>.</remarks>
 public sealed class MiniBatchTrainer(TrainingOptions? objective = null, MiniBatchOptions? options = null)
 {
     private const double Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8;
@@ -177,6 +177,12 @@ public sealed class MiniBatchTrainer(TrainingOptions? objective = null, MiniBatc
     {
         for (int r = 0; r < block.Labels.Length; r++)
             if ((uint)block.Labels[r] >= (uint)classes) ThrowHelper.LabelOutOfRange(r, block.Labels[r], classes);
+        if (block.SampleWeights is { } weights)
+        {
+            if (weights.Length != block.Labels.Length) ThrowHelper.LengthMismatch("SampleWeights", block.Labels.Length, weights.Length, "One weight a row of the block");
+            for (int r = 0; r < weights.Length; r++)
+                if (!(weights[r] >= 0 && double.IsFinite(weights[r]))) ThrowHelper.InvalidProbability("SampleWeights", r, weights[r]);
+        }
     }
 
     /// <summary>A permutation of a block's rows that depends only on (seed, epoch, block): resuming replays it.</summary>
