@@ -304,6 +304,42 @@ public class LearningTests
         Assert.Equal(reports[^1].Objective, result.Objective);
     }
 
+    [Fact]
+    public void An_interrupted_LBFGS_run_resumes_from_its_checkpoint_to_the_same_result()
+    {
+        var (x, y) = Synthetic(3000, 12, 4, seed: 12);
+        var options = new TrainingOptions { L2 = 1e-3, MaxIterations = 40, History = 5 };
+        var uninterrupted = new LbfgsTrainer(options).Fit(x, y);
+        string directory = Directory.CreateTempSubdirectory("multinoulli-lbfgs-").FullName;
+        try
+        {
+            string path = Path.Combine(directory, "run.checkpoint");
+            var checkpointed = options with { CheckpointPath = path, CheckpointInterval = TimeSpan.Zero };
+            using var cancellation = new CancellationTokenSource();
+            var interrupted = new LbfgsTrainer(checkpointed).Fit(x, y,
+                progress: new SynchronousProgress(p => { if (p.Iteration == 17) cancellation.Cancel(); }), cancellationToken: cancellation.Token);
+            Assert.Equal((StopReason.Cancelled, 17), (interrupted.StopReason, interrupted.Iterations));
+            var resumed = new LbfgsTrainer(checkpointed).Fit(x, y);
+            Assert.Equal((uninterrupted.StopReason, uninterrupted.Iterations, uninterrupted.Evaluations), (resumed.StopReason, resumed.Iterations, resumed.Evaluations));
+            Assert.Equal(uninterrupted.Objective, resumed.Objective);
+            for (int f = 0; f < 12; f++)
+                for (int c = 0; c < 4; c++)
+                    Assert.Equal(uninterrupted.Layer.Weight(f, c), resumed.Layer.Weight(f, c));
+
+            var otherLabels = (int[])y.Clone();
+            otherLabels[0] = (otherLabels[0] + 1) % 4;
+            Assert.Contains("another problem", Assert.Throws<ArgumentException>(() => new LbfgsTrainer(checkpointed).Fit(x, otherLabels)).Message);
+            var bytes = File.ReadAllBytes(path);
+            bytes[60] ^= 4;
+            File.WriteAllBytes(path, bytes);
+            Assert.Contains("checksum", Assert.Throws<InvalidDataException>(() => new LbfgsTrainer(checkpointed).Fit(x, y)).Message);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => report(value);

@@ -17,12 +17,29 @@ internal static class Lbfgs
 
     public sealed record Outcome(double[] X, StopReason Reason, int Iterations, int Evaluations, double Value, double GradientNorm);
 
-    public static Outcome Minimize(Objective objective, double[] start, TrainingOptions options, Action<TrainingProgress>? report, CancellationToken cancellationToken)
+    /// <summary>Where and how often to save the state, and the problem it belongs to.</summary>
+    public sealed record Checkpointing(string Path, TimeSpan Interval, ulong Fingerprint);
+
+    public static Outcome Minimize(Objective objective, double[] start, TrainingOptions options, Action<TrainingProgress>? report,
+        Checkpointing? checkpointing, CancellationToken cancellationToken)
     {
-        var clock = Stopwatch.StartNew();
         int n = start.Length, m = options.HistoryFor(start.Length);
-        var x = (double[])start.Clone();
-        var g = new double[n];
+        LbfgsState state;
+        if (checkpointing is not null && File.Exists(checkpointing.Path))
+        {
+            state = LbfgsState.Load(checkpointing.Path, checkpointing.Fingerprint, n, m);
+        }
+        else
+        {
+            state = new LbfgsState { X = (double[])start.Clone(), Gradient = new double[n], Evaluations = 1 };
+            state.Value = objective(state.X, state.Gradient);
+        }
+        var clock = Stopwatch.StartNew();
+        TimeSpan elapsedBefore = state.Elapsed, lastSave = TimeSpan.Zero;
+        var x = state.X;
+        var g = state.Gradient;
+        double f = state.Value;
+        int evaluations = state.Evaluations;
         var direction = new double[n];
         var trial = new double[n];
         var trialGradient = new double[n];
@@ -35,9 +52,15 @@ internal static class Lbfgs
             s[i] = new double[n];
             y[i] = new double[n];
         }
-        int stored = 0, newest = -1, evaluations = 1;
-        double f = objective(x, g);
-        for (int iteration = 0; ; iteration++)
+        // The saved pairs go back oldest first, so the ring holds them in the same order as before the interruption.
+        int stored = state.Pairs.Count, newest = stored - 1;
+        for (int k = 0; k < stored; k++)
+        {
+            state.Pairs[k].S.CopyTo(s[k], 0);
+            state.Pairs[k].Y.CopyTo(y[k], 0);
+            rho[k] = state.Pairs[k].Rho;
+        }
+        for (int iteration = state.Iteration; ; iteration++)
         {
             double gradientNorm = MaxAbs(g);
             if (gradientNorm <= options.GradientTolerance) return new(x, StopReason.GradientTolerance, iteration, evaluations, f, gradientNorm);
@@ -86,29 +109,40 @@ internal static class Lbfgs
             }
             if (!accepted) return new(x, StopReason.LineSearchFailed, iteration, evaluations, f, gradientNorm);
 
-            newest = (newest + 1) % m;
-            double curvatureAlongStep = 0;
+            int slot = (newest + 1) % m;
             for (int i = 0; i < n; i++)
             {
-                s[newest][i] = trial[i] - x[i];
-                y[newest][i] = trialGradient[i] - g[i];
+                s[slot][i] = trial[i] - x[i];
+                y[slot][i] = trialGradient[i] - g[i];
             }
-            curvatureAlongStep = Dot(s[newest], y[newest]);
-            if (curvatureAlongStep > 1e-12 * Math.Sqrt(Dot(s[newest], s[newest]) * Dot(y[newest], y[newest])))
+            double curvatureAlongStep = Dot(s[slot], y[slot]);
+            // A pair without positive curvature would break the update; it is not kept.
+            if (curvatureAlongStep > 1e-12 * Math.Sqrt(Dot(s[slot], s[slot]) * Dot(y[slot], y[slot])))
             {
-                rho[newest] = 1 / curvatureAlongStep;
+                rho[slot] = 1 / curvatureAlongStep;
+                newest = slot;
                 stored = Math.Min(stored + 1, m);
             }
-            else
-            {
-                // A pair without positive curvature would break the update; drop it.
-                newest = (newest - 1 + m) % m;
-            }
             double improvement = f - trialValue;
-            (x, trial) = (trial, x);
-            (g, trialGradient) = (trialGradient, g);
+            trial.CopyTo(x, 0);
+            trialGradient.CopyTo(g, 0);
             f = trialValue;
-            report?.Invoke(new TrainingProgress(iteration + 1, evaluations, f, MaxAbs(g), clock.Elapsed));
+            var elapsed = elapsedBefore + clock.Elapsed;
+            report?.Invoke(new TrainingProgress(iteration + 1, evaluations, f, MaxAbs(g), elapsed));
+            if (checkpointing is not null && clock.Elapsed - lastSave >= checkpointing.Interval)
+            {
+                lastSave = clock.Elapsed;
+                var pairs = new List<(double[], double[], double)>(stored);
+                for (int k = stored - 1; k >= 0; k--)
+                {
+                    int j = (newest - k + m) % m;
+                    pairs.Add((s[j], y[j], rho[j]));
+                }
+                new LbfgsState
+                {
+                    X = x, Gradient = g, Value = f, Iteration = iteration + 1, Evaluations = evaluations, Elapsed = elapsed, Pairs = pairs,
+                }.Save(checkpointing.Path, checkpointing.Fingerprint, m);
+            }
             if (improvement <= options.RelativeImprovementTolerance * Math.Max(Math.Abs(f), 1))
                 return new(x, StopReason.RelativeImprovement, iteration + 1, evaluations, f, MaxAbs(g));
         }

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
 using Multinoulli.Learning;
 
 namespace Multinoulli;
@@ -102,10 +105,35 @@ public sealed class LbfgsTrainer(TrainingOptions? options = null)
                 throw new ArgumentException($"The initial layer is {initial.Features} × {initial.Classes} ({initial.Parameterization}); training needs {layer.Features} × {layer.Classes} ({layer.Parameterization}).", nameof(initial));
             initial.CopyLearnedTo(start);
         }
+        var checkpointing = Options.CheckpointPath is { } path
+            ? new Lbfgs.Checkpointing(path, Options.CheckpointInterval, Fingerprint(features, labels, targets, sampleWeights, layer, initial))
+            : null;
         var outcome = Lbfgs.Minimize(objective.Evaluate, start, Options,
-            progress is null ? null : progress.Report, cancellationToken);
+            progress is null ? null : progress.Report, checkpointing, cancellationToken);
         layer.SetLearned(outcome.X);
         return new TrainingResult(layer, outcome.Reason, outcome.Iterations, outcome.Evaluations, outcome.Value, outcome.GradientNorm, clock.Elapsed);
+    }
+
+    /// <summary>A hash of everything that defines the problem, so that a checkpoint resumes only its own run.</summary>
+    private ulong Fingerprint(SparseMatrix features, int[] labels, float[]? targets, ReadOnlySpan<double> sampleWeights, SoftmaxLayer layer, SoftmaxLayer? initial)
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture,
+            $"{features.Rows} {features.Columns} {layer.Classes} {layer.Parameterization} {layer.ReferenceClass} {Options.L2:R} {Options.Loss} {Options.LabelSmoothing:R} ");
+        if (Options.ClassWeights is { } weights) text.AppendJoin(',', weights);
+        ulong hash = AtomicFile.Hash(Encoding.UTF8.GetBytes(text.ToString()));
+        foreach (var part in new[]
+        {
+            AtomicFile.Hash(MemoryMarshal.AsBytes(features.RowStarts.AsSpan())),
+            AtomicFile.Hash(MemoryMarshal.AsBytes(features.ColumnIndices.AsSpan())),
+            AtomicFile.Hash(MemoryMarshal.AsBytes(features.Values.AsSpan())),
+            AtomicFile.Hash(MemoryMarshal.AsBytes(labels.AsSpan())),
+            AtomicFile.Hash(MemoryMarshal.AsBytes((targets ?? []).AsSpan())),
+            AtomicFile.Hash(MemoryMarshal.AsBytes(sampleWeights)),
+            initial is null ? 0 : AtomicFile.Hash(MemoryMarshal.AsBytes(initial.PaddedWeights)),
+        })
+            hash = (hash ^ part) * 1099511628211;
+        return hash;
     }
 
     private static int MaxLabel(ReadOnlySpan<int> labels)

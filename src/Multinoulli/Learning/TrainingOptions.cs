@@ -15,6 +15,7 @@ public sealed record TrainingOptions
     private readonly double _relativeImprovementTolerance = 1e-10;
     private readonly int? _history;
     private readonly int _maxDegreeOfParallelism = -1;
+    private readonly TimeSpan _checkpointInterval = TimeSpan.FromSeconds(10);
 
     /// <summary>The defaults below.</summary>
     public static TrainingOptions Default { get; } = new();
@@ -82,6 +83,25 @@ public sealed record TrainingOptions
     {
         get => _maxDegreeOfParallelism;
         init => _maxDegreeOfParallelism = Kernels.RowParallel.CheckedDegree(value, nameof(MaxDegreeOfParallelism));
+    }
+
+    /// <summary>
+    /// L-BFGS only: a checkpoint file, written atomically at most every <see cref="CheckpointInterval"/>. If it exists
+    /// when training starts, training resumes from it and continues with exactly the iterates the interrupted run
+    /// would have produced; a checkpoint of another problem (data, shape, objective) is refused. Default none.
+    /// (<see cref="MiniBatchOptions.CheckpointPath"/> is the mini-batch trainers' own.)
+    /// </summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>The least time between two L-BFGS checkpoints; default 10 s. Zero writes one every iteration.</summary>
+    public TimeSpan CheckpointInterval
+    {
+        get => _checkpointInterval;
+        init
+        {
+            if (value < TimeSpan.Zero) ThrowHelper.OutOfRange(nameof(CheckpointInterval), value, "Zero or more.");
+            _checkpointInterval = value;
+        }
     }
 
     private static double Refuse<TValue>(TValue value, string name, string requirement)
