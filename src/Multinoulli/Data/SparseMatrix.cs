@@ -102,31 +102,6 @@ public sealed class SparseMatrix
         values = Values.AsSpan(from, to - from);
     }
 
-    /// <summary>
-    /// The transpose, in the same form: for each column, the rows where it is non-zero, in row order. The training
-    /// pass walks it to sum ∂W[f, :] = Σᵣ x_rf gᵣ in registers, one feature at a time.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal SparseMatrix Transpose()
-    {
-        var starts = new int[Columns + 1];
-        foreach (int c in ColumnIndices) starts[c + 1]++;
-        for (int c = 0; c < Columns; c++) starts[c + 1] += starts[c];
-        var next = (int[])starts.Clone();
-        var indices = new int[ColumnIndices.Length];
-        var values = new float[Values.Length];
-        for (int r = 0; r < Rows; r++)
-        {
-            for (int k = RowStarts[r]; k < RowStarts[r + 1]; k++)
-            {
-                int slot = next[ColumnIndices[k]]++;
-                indices[slot] = r;
-                values[slot] = Values[k];
-            }
-        }
-        return new SparseMatrix(Columns, Rows, starts, indices, values, true);
-    }
-
     /// <summary>The dense form (zeros filled in).</summary>
     public DenseMatrix ToDense()
     {

@@ -46,7 +46,7 @@ internal static class LinearKernels
             if (input[f] != 0) AddScaled(input[f], weights.Slice(f * stride, stride), logits);
     }
 
-    /// <summary>logits = bias + Σ x_f W[f, :] over a sparse row; an empty <paramref name="bias"/> stands for zeros.</summary>
+    /// <summary>logits = bias + Σ x_f W[f, :] over a sparse row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(ReadOnlySpan<int> indices, ReadOnlySpan<float> values, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> logits)
     {
@@ -58,7 +58,7 @@ internal static class LinearKernels
             ref float w = ref MemoryMarshal.GetReference(weights);
             ref int index = ref MemoryMarshal.GetReference(indices);
             ref float value = ref MemoryMarshal.GetReference(values);
-            var a0 = bias.IsEmpty ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(bias));
+            var a0 = Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(bias));
             Vector512<float> a1 = default, a2 = default, a3 = default;
             int k = 0, n = indices.Length;
             for (; k + 3 < n; k += 4)
@@ -72,8 +72,7 @@ internal static class LinearKernels
             ((a0 + a1) + (a2 + a3)).StoreUnsafe(ref logits[0]);
             return;
         }
-        if (bias.IsEmpty) logits.Clear();
-        else bias.CopyTo(logits);
+        bias.CopyTo(logits);
         for (int k = 0; k < indices.Length; k++) AddScaled(values[k], weights.Slice(indices[k] * stride, stride), logits);
     }
 

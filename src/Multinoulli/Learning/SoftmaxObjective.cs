@@ -7,20 +7,20 @@ using Multinoulli.Kernels.Simd;
 namespace Multinoulli.Learning;
 
 /// <summary>
-/// One evaluation of the objective and its gradient, in two passes. The row pass computes each row's logits, loss
-/// and ∂loss/∂z (scaled by the row's weight) and stores that gradient; the column pass walks the transposed data
-/// and sums ∂W[f, :] = Σᵣ x_rf gᵣ one feature at a time. Every sum has a fixed order (rows in fixed chunks added in
-/// chunk order; each feature's rows in row order), so the result does not depend on the number of threads.
+/// One evaluation of the objective and its gradient in one pass over the data: for each row, the logits, the loss
+/// and ∂loss/∂z (scaled by the row's weight), then ∂W += x gᵀ over the same non-zero features while they are in
+/// cache. The rows are cut into a fixed number of chunks whatever the thread count; each chunk accumulates into its
+/// own partial gradient and the partials are added in chunk order, so the result does not depend on the number of
+/// threads.
 /// </summary>
 internal sealed class SoftmaxObjective
 {
     private const int BlockRows = 256;
     private const int RowsPerChunk = 2048;
-    private const int MaxChunks = 64;
-    private const int FeaturesPerTask = 32;
+    // The partial gradients cost one model each: 16 of them keep 16 cores busy.
+    private const int MaxChunks = 16;
 
     private readonly SparseMatrix _rows;
-    private readonly SparseMatrix _columns;
     private readonly int[] _labels;
     private readonly float[]? _targets;
     private readonly float[] _rowScales;
@@ -28,10 +28,8 @@ internal sealed class SoftmaxObjective
     private readonly CrossEntropyOptions _crossEntropy;
     private readonly SoftmaxLayer _layer;
     private readonly int _chunks;
-    private readonly AlignedFloats _rowGradients;
-    private readonly AlignedFloats _weightGradient;
+    private readonly AlignedFloats[] _partials;
     private readonly double[] _chunkLosses;
-    private readonly double[][] _chunkBiasGradients;
     private readonly bool _fused;
 
     /// <param name="data">The rows.</param>
@@ -44,7 +42,6 @@ internal sealed class SoftmaxObjective
     {
         _targets = targets;
         _rows = data;
-        _columns = data.Transpose();
         _labels = labels;
         _layer = layer;
         _options = options;
@@ -61,11 +58,10 @@ internal sealed class SoftmaxObjective
         for (int r = 0; r < data.Rows; r++) total += sampleWeights.IsEmpty ? 1 : sampleWeights[r];
         for (int r = 0; r < data.Rows; r++) _rowScales[r] = (float)((sampleWeights.IsEmpty ? 1 : sampleWeights[r]) / total);
         _chunks = Math.Clamp(data.Rows / RowsPerChunk, 1, MaxChunks);
-        _rowGradients = new AlignedFloats(checked(data.Rows * layer.Stride));
-        _weightGradient = new AlignedFloats(checked(data.Columns * layer.Stride));
+        // Each chunk's ∂W (padded rows) followed by its ∂b.
+        _partials = new AlignedFloats[_chunks];
+        for (int c = 0; c < _chunks; c++) _partials[c] = new AlignedFloats(checked((data.Columns + 1) * layer.Stride));
         _chunkLosses = new double[_chunks];
-        _chunkBiasGradients = new double[_chunks][];
-        for (int c = 0; c < _chunks; c++) _chunkBiasGradients[c] = new double[layer.Classes];
         // The common case, negative log-likelihood without class weights or smoothing on up to 16 classes, keeps each
         // row's logits in one register from the matrix product to the gradient.
         _fused = Simd512<float>.IsSupported && layer.Stride == Vector512<float>.Count && options.Loss == TrainingLoss.NegativeLogLikelihood
@@ -80,21 +76,16 @@ internal sealed class SoftmaxObjective
         _layer.SetLearned(parameters);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = RowParallel.Degree(_options.MaxDegreeOfParallelism) };
         Parallel.For(0, _chunks, parallel, RowChunk);
-        int features = _rows.Columns;
-        Parallel.For(0, (features + FeaturesPerTask - 1) / FeaturesPerTask, parallel, ColumnBlock);
-
-        int stride = _layer.Stride, classes = _layer.Classes, learned = _layer.LearnedClasses;
-        ReadOnlySpan<float> weightGradient = _weightGradient.Span;
+        int features = _rows.Columns, stride = _layer.Stride, classes = _layer.Classes, learned = _layer.LearnedClasses;
         double loss = 0;
         gradient.Clear();
-        for (int f = 0; f < features; f++)
-            for (int j = 0, k = 0; j < classes; j++)
-                if (j != _layer.ReferenceClass) gradient[f * learned + k++] = weightGradient[f * stride + j];
         for (int c = 0; c < _chunks; c++)
         {
             loss += _chunkLosses[c];
-            for (int j = 0, k = 0; j < classes; j++)
-                if (j != _layer.ReferenceClass) gradient[features * learned + k++] += _chunkBiasGradients[c][j];
+            ReadOnlySpan<float> partial = _partials[c].Span;
+            for (int f = 0; f <= features; f++)
+                for (int j = 0, k = 0; j < classes; j++)
+                    if (j != _layer.ReferenceClass) gradient[f * learned + k++] += partial[f * stride + j];
         }
         double penalty = 0, lambda = _options.L2;
         if (lambda > 0)
@@ -108,26 +99,29 @@ internal sealed class SoftmaxObjective
         return loss + 0.5 * lambda * penalty;
     }
 
-    /// <summary>Logits, loss and scaled ∂loss/∂z for the rows of one chunk.</summary>
+    /// <summary>Loss and gradient of the rows of one chunk, into the chunk's partial.</summary>
     private void RowChunk(int chunk)
     {
         int rows = _rows.Rows;
         int first = (int)((long)rows * chunk / _chunks), end = (int)((long)rows * (chunk + 1) / _chunks);
-        double[] biasGradient = _chunkBiasGradients[chunk];
-        Array.Clear(biasGradient);
-        _chunkLosses[chunk] = _fused ? FusedRows(first, end, biasGradient) : BlockRowsLoss(first, end, biasGradient);
+        Span<float> partial = _partials[chunk].Span;
+        partial.Clear();
+        int weights = _rows.Columns * _layer.Stride;
+        _chunkLosses[chunk] = _fused
+            ? FusedRows(first, end, partial[..weights], partial[weights..])
+            : BlockRowsLoss(first, end, partial[..weights], partial[weights..]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private double FusedRows(int first, int end, double[] biasGradient)
+    private double FusedRows(int first, int end, Span<float> weightGradient, Span<float> biasGradient)
     {
         int classes = _layer.Classes;
         var padding = Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(classes)).AsSingle();
         var negativeInfinity = Vector512.Create(float.NegativeInfinity);
         var biasSum = Vector512<float>.Zero;
         Span<float> logits = stackalloc float[Vector512<float>.Count];
+        Span<float> rowGradient = stackalloc float[Vector512<float>.Count];
         double loss = 0;
-        ref float gradients = ref _rowGradients.Span[0];
         for (int r = first; r < end; r++)
         {
             _rows.Entries(r, out var indices, out var values);
@@ -142,10 +136,11 @@ internal sealed class SoftmaxObjective
             loss += scale * (Math.Log(sum) - ((double)logits[label] - max));
             var g = exponentials * Vector512.Create(scale / sum) - Vector512.ConditionalSelect(
                 Vector512.Equals(Vector512<int>.Indices, Vector512.Create(label)).AsSingle(), Vector512.Create(scale), Vector512<float>.Zero);
-            g.StoreUnsafe(ref gradients, (nuint)((long)r * Vector512<float>.Count));
+            g.StoreUnsafe(ref rowGradient[0]);
+            LinearKernels.Backward(indices, values, rowGradient, weightGradient);
             biasSum += g;
         }
-        for (int j = 0; j < classes; j++) biasGradient[j] = biasSum[j];
+        biasSum.StoreUnsafe(ref biasGradient[0]);
         return loss;
     }
 
@@ -161,13 +156,12 @@ internal sealed class SoftmaxObjective
 
     /// <summary>The general path: logits for a block of rows, then the loss kernels with every option they take.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private double BlockRowsLoss(int first, int end, double[] biasGradient)
+    private double BlockRowsLoss(int first, int end, Span<float> weightGradient, Span<float> biasGradient)
     {
         int classes = _layer.Classes, stride = _layer.Stride;
         float[] logits = ArrayPool<float>.Shared.Rent(BlockRows * classes);
         float[] losses = ArrayPool<float>.Shared.Rent(BlockRows);
         Span<float> padded = stackalloc float[stride];
-        Span<float> gradients = _rowGradients.Span;
         double loss = 0;
         try
         {
@@ -202,13 +196,12 @@ internal sealed class SoftmaxObjective
                 {
                     float scale = _rowScales[start + r];
                     loss += (double)scale * losses[r];
-                    Span<float> target = gradients.Slice((start + r) * stride, stride);
                     ReadOnlySpan<float> source = block.Slice(r * classes, classes);
-                    for (int j = 0; j < classes; j++)
-                    {
-                        target[j] = scale * source[j];
-                        biasGradient[j] += target[j];
-                    }
+                    padded.Clear();
+                    for (int j = 0; j < classes; j++) padded[j] = scale * source[j];
+                    _rows.Entries(start + r, out var indices, out var values);
+                    LinearKernels.Backward(indices, values, padded, weightGradient);
+                    LinearKernels.AddScaled(1, padded, biasGradient);
                 }
             }
         }
@@ -218,20 +211,5 @@ internal sealed class SoftmaxObjective
             ArrayPool<float>.Shared.Return(losses);
         }
         return loss;
-    }
-
-    /// <summary>∂W[f, :] = Σᵣ x_rf gᵣ for a block of features, over the transposed data.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ColumnBlock(int block)
-    {
-        int features = _rows.Columns, stride = _layer.Stride;
-        int first = block * FeaturesPerTask, end = Math.Min(features, first + FeaturesPerTask);
-        Span<float> weightGradient = _weightGradient.Span;
-        ReadOnlySpan<float> gradients = _rowGradients.Span;
-        for (int f = first; f < end; f++)
-        {
-            _columns.Entries(f, out var rows, out var values);
-            LinearKernels.Forward(rows, values, gradients, ReadOnlySpan<float>.Empty, weightGradient.Slice(f * stride, stride));
-        }
     }
 }
