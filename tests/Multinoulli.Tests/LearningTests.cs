@@ -422,6 +422,13 @@ public class IdxFileTests
             Assert.Contains(truncated, error.Message);
             Assert.Contains("truncated", error.Message);
 
+            string damaged = Path.Combine(directory, "damaged.gz");
+            var gz = File.ReadAllBytes(Path.Combine(Mnist, "t10k-labels-idx1-ubyte.gz"));
+            for (int i = 100; i < 200; i++) gz[i] ^= 0x5A;
+            File.WriteAllBytes(damaged, gz);
+            var corrupt = Assert.Throws<InvalidDataException>(() => IdxFile.ReadLabels(damaged));
+            Assert.Contains(damaged, corrupt.Message);
+
             string foreign = Path.Combine(directory, "foreign");
             File.WriteAllText(foreign, "label,pixel0\n1,0\n");
             Assert.Contains("not an IDX file", Assert.Throws<InvalidDataException>(() => IdxFile.ReadLabels(foreign)).Message);

@@ -14,7 +14,40 @@ internal static class DataFiles
         int read = file.Read(magic);
         file.Position = 0;
         bool gzip = read == 2 && magic[0] == 0x1F && magic[1] == 0x8B;
-        return gzip ? new BufferedStream(new GZipStream(file, CompressionMode.Decompress), 1 << 16) : new BufferedStream(file, 1 << 16);
+        return gzip ? new BufferedStream(new Named(new GZipStream(file, CompressionMode.Decompress), path), 1 << 16) : new BufferedStream(file, 1 << 16);
+    }
+
+    /// <summary>Puts the file's name into the decompressor's errors, which otherwise do not say which file is damaged.</summary>
+    private sealed class Named(Stream inner, string path) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            try
+            {
+                return inner.Read(buffer, offset, count);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"{path}: the gzip data is damaged ({e.Message})", e);
+            }
+        }
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) inner.Dispose();
+            base.Dispose(disposing);
+        }
     }
 
     /// <summary>Every block of a source, joined.</summary>
