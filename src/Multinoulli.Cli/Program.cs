@@ -13,6 +13,7 @@ public static class Program
         var root = new RootCommand("multinoulli: the softmax output unit for Multinoulli (categorical) distributions.")
         {
             SoftmaxCommand.Create(),
+            SampleCommand.Create(),
             BenchCommand.Create(),
         };
         var parsed = root.Parse(args);

@@ -11,14 +11,16 @@ namespace Multinoulli;
 public sealed class CsvFile : IDataSource
 {
     private readonly string _path;
+    private readonly Func<Stream> _open;
     private readonly bool _header;
     private readonly int _labelIndex;
     private readonly int _blockRows;
     private readonly int _columns;
 
-    private CsvFile(string path, bool header, int labelIndex, int blockRows, int columns)
+    private CsvFile(string path, Func<Stream> open, bool header, int labelIndex, int blockRows, int columns)
     {
         _path = path;
+        _open = open;
         _header = header;
         _labelIndex = labelIndex;
         _blockRows = blockRows;
@@ -35,9 +37,26 @@ public sealed class CsvFile : IDataSource
     /// <exception cref="InvalidDataException">The file is empty, the named column is missing, or the index is out of range.</exception>
     public static CsvFile Open(string path, string? labelColumn = null, int labelIndex = -1, bool header = false, int blockRows = 4096)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        return Create(path, () => DataFiles.Open(path), labelColumn, labelIndex, header, blockRows);
+    }
+
+    /// <summary>Reads CSV data from a stream (gzipped or not) into memory; <paramref name="name"/> is used in error
+    /// messages. Otherwise as <see cref="Read(string, string?, int, bool)"/>.</summary>
+    public static (SparseMatrix Features, int[] Labels) Read(Stream stream, string name, string? labelColumn = null, int labelIndex = -1, bool header = false)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var buffer = new MemoryStream();
+        stream.CopyTo(buffer);
+        byte[] bytes = buffer.ToArray();
+        return DataFiles.Collect(Create(name, () => DataFiles.Open(new MemoryStream(bytes), name), labelColumn, labelIndex, header, 4096));
+    }
+
+    private static CsvFile Create(string path, Func<Stream> open, string? labelColumn, int labelIndex, bool header, int blockRows)
+    {
         if (blockRows < 1) ThrowHelper.OutOfRange(nameof(blockRows), blockRows, "At least one row a block.");
         if (labelColumn is not null && !header) throw new ArgumentException("A label column can be named only when the file has a header line.", nameof(labelColumn));
-        using var reader = new StreamReader(DataFiles.Open(path));
+        using var reader = new StreamReader(open());
         string? first;
         long line = 0;
         do
@@ -54,7 +73,7 @@ public sealed class CsvFile : IDataSource
         if (labelColumn is not null && index < 0) throw DataFiles.Malformed(path, line, $"the header has no column named \"{labelColumn}\"");
         if (index < 0 || index >= cells.Length) throw DataFiles.Malformed(path, line, $"label column {index} is outside the {cells.Length} columns");
         if (cells.Length < 2) throw DataFiles.Malformed(path, line, "a row needs a label and at least one feature");
-        return new CsvFile(path, header, index, blockRows, cells.Length);
+        return new CsvFile(path, open, header, index, blockRows, cells.Length);
     }
 
     /// <summary>Reads the whole file into memory.</summary>
@@ -70,7 +89,7 @@ public sealed class CsvFile : IDataSource
     /// label is not a non-negative integer.</exception>
     public IEnumerable<DataBlock> Blocks()
     {
-        using var reader = new StreamReader(DataFiles.Open(_path));
+        using var reader = new StreamReader(_open());
         var builder = new BlockBuilder(Features, _blockRows);
         int label = 0;
         long line = 0;

@@ -9,12 +9,17 @@ internal static class DataFiles
     public static Stream Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var file = File.OpenRead(path);
+        return Open(File.OpenRead(path), path);
+    }
+
+    /// <summary>Wraps a seekable stream, decompressing it when it starts with the gzip magic bytes.</summary>
+    public static Stream Open(Stream raw, string name)
+    {
         Span<byte> magic = stackalloc byte[2];
-        int read = file.Read(magic);
-        file.Position = 0;
+        int read = raw.Read(magic);
+        raw.Position = 0;
         bool gzip = read == 2 && magic[0] == 0x1F && magic[1] == 0x8B;
-        return gzip ? new BufferedStream(new Named(new GZipStream(file, CompressionMode.Decompress), path), 1 << 16) : new BufferedStream(file, 1 << 16);
+        return gzip ? new BufferedStream(new Named(new GZipStream(raw, CompressionMode.Decompress), name), 1 << 16) : new BufferedStream(raw, 1 << 16);
     }
 
     /// <summary>Puts the file's name into the decompressor's errors, which otherwise do not say which file is damaged.</summary>

@@ -60,12 +60,31 @@ internal static class Lbfgs
             state.Pairs[k].Y.CopyTo(y[k], 0);
             rho[k] = state.Pairs[k].Rho;
         }
+        void Save(int iterationsDone)
+        {
+            var pairs = new List<(double[], double[], double)>(stored);
+            for (int k = stored - 1; k >= 0; k--)
+            {
+                int j = (newest - k + m) % m;
+                pairs.Add((s[j], y[j], rho[j]));
+            }
+            new LbfgsState
+            {
+                X = x, Gradient = g, Value = f, Iteration = iterationsDone, Evaluations = evaluations, Elapsed = elapsedBefore + clock.Elapsed, Pairs = pairs,
+            }.Save(checkpointing!.Path, checkpointing.Fingerprint, m);
+        }
+
         for (int iteration = state.Iteration; ; iteration++)
         {
             double gradientNorm = MaxAbs(g);
             if (gradientNorm <= options.GradientTolerance) return new(x, StopReason.GradientTolerance, iteration, evaluations, f, gradientNorm);
             if (iteration >= options.MaxIterations) return new(x, StopReason.MaxIterations, iteration, evaluations, f, gradientNorm);
-            if (cancellationToken.IsCancellationRequested) return new(x, StopReason.Cancelled, iteration, evaluations, f, gradientNorm);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // An interrupted run leaves its latest state behind, whatever the interval.
+                if (checkpointing is not null) Save(iteration);
+                return new(x, StopReason.Cancelled, iteration, evaluations, f, gradientNorm);
+            }
 
             // Two-loop recursion: direction = −H g, with H₀ = (sᵀy / yᵀy) I from the newest pair.
             for (int i = 0; i < n; i++) direction[i] = -g[i];
@@ -132,16 +151,7 @@ internal static class Lbfgs
             if (checkpointing is not null && clock.Elapsed - lastSave >= checkpointing.Interval)
             {
                 lastSave = clock.Elapsed;
-                var pairs = new List<(double[], double[], double)>(stored);
-                for (int k = stored - 1; k >= 0; k--)
-                {
-                    int j = (newest - k + m) % m;
-                    pairs.Add((s[j], y[j], rho[j]));
-                }
-                new LbfgsState
-                {
-                    X = x, Gradient = g, Value = f, Iteration = iteration + 1, Evaluations = evaluations, Elapsed = elapsed, Pairs = pairs,
-                }.Save(checkpointing.Path, checkpointing.Fingerprint, m);
+                Save(iteration + 1);
             }
             if (improvement <= options.RelativeImprovementTolerance * Math.Max(Math.Abs(f), 1))
                 return new(x, StopReason.RelativeImprovement, iteration + 1, evaluations, f, MaxAbs(g));
