@@ -12,6 +12,10 @@ public static class Program
     {
         var root = new RootCommand("multinoulli: the softmax output unit for Multinoulli (categorical) distributions.")
         {
+            TrainCommand.Create(),
+            EvalCommand.Create(),
+            PredictCommand.Create(),
+            ExportCommand.Create(),
             SoftmaxCommand.Create(),
             SampleCommand.Create(),
             BenchCommand.Create(),
@@ -29,6 +33,12 @@ public static class Program
         }
         catch (UsageException e)
         {
+            Console.Error.WriteLine($"multinoulli: {e.Message}");
+            return UsageError;
+        }
+        catch (InvalidDataException e)
+        {
+            // Malformed data: the reader's message names the file, the line and the reason.
             Console.Error.WriteLine($"multinoulli: {e.Message}");
             return UsageError;
         }

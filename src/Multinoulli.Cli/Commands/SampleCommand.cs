@@ -39,10 +39,10 @@ public static class SampleCommand
             if (values.Length == 0) throw new UsageException("no logits given: pass a file or write them to standard input.");
             int draws = parse.GetValue(count);
             if (draws < 1) throw new UsageException($"--count must be at least 1; got {draws}.");
-            var steps = new List<SamplingStep> { SamplingStep.Temperature(parse.GetValue(temperature)) };
-            if (parse.GetValue(topK) is int k) steps.Add(SamplingStep.TopK(k));
-            if (parse.GetValue(topP) is double p) steps.Add(SamplingStep.TopP(p));
-            if (parse.GetValue(minP) is double m) steps.Add(SamplingStep.MinP(m));
+            var steps = new List<SamplingStep> { Step("--temperature", () => SamplingStep.Temperature(parse.GetValue(temperature))) };
+            if (parse.GetValue(topK) is int k) steps.Add(Step("--top-k", () => SamplingStep.TopK(k)));
+            if (parse.GetValue(topP) is double p) steps.Add(Step("--top-p", () => SamplingStep.TopP(p)));
+            if (parse.GetValue(minP) is double m) steps.Add(Step("--min-p", () => SamplingStep.MinP(m)));
             var sampler = new DecodingSampler([.. steps]);
             var random = parse.GetValue(seed) is int s ? new Random(s) : new Random();
             float[] logits = Array.ConvertAll(values, v => (float)v);
@@ -52,6 +52,19 @@ public static class SampleCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Builds a step, naming the option (not the library's parameter) when its value is refused.</summary>
+    private static SamplingStep Step(string option, Func<SamplingStep> create)
+    {
+        try
+        {
+            return create();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new UsageException($"{option} {e.ActualValue}: {e.Message.Split(" (Parameter")[0]}");
+        }
     }
 
     private static string ReadFile(FileInfo file)

@@ -102,6 +102,30 @@ public sealed class SparseMatrix
         values = Values.AsSpan(from, to - from);
     }
 
+    /// <summary>The given rows, in the given order, as a new matrix (a train/test split, a shuffle).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A row index is outside [0, <see cref="Rows"/>).</exception>
+    public SparseMatrix SelectRows(ReadOnlySpan<int> rows)
+    {
+        long entries = 0;
+        foreach (int r in rows)
+        {
+            if ((uint)r >= (uint)Rows) ThrowHelper.OutOfRange(nameof(rows), r, $"Row indices must lie in [0, {Rows}).");
+            entries += RowStarts[r + 1] - RowStarts[r];
+        }
+        var starts = new int[rows.Length + 1];
+        var columns = new int[entries];
+        var values = new float[entries];
+        int next = 0;
+        for (int i = 0; i < rows.Length; i++)
+        {
+            int from = RowStarts[rows[i]], count = RowStarts[rows[i] + 1] - from;
+            Array.Copy(ColumnIndices, from, columns, next, count);
+            Array.Copy(Values, from, values, next, count);
+            starts[i + 1] = next += count;
+        }
+        return new SparseMatrix(rows.Length, Columns, starts, columns, values, true);
+    }
+
     /// <summary>The dense form (zeros filled in).</summary>
     public DenseMatrix ToDense()
     {
