@@ -47,6 +47,24 @@ public class ToolProcessTests : IDisposable
     }
 
     [Fact]
+    public void The_READMEs_main_command_trains_on_the_built_in_digits_with_no_other_input()
+    {
+        string readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
+        Assert.Contains("dotnet run -c Release --project src/Multinoulli.Cli -- train ", readme);
+        var (code, output, error) = Run("train");
+        Assert.True(code == 0, error);
+        Assert.Contains("digits (test)", output);
+        Assert.Contains("stopped on GradientTolerance", output);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+            if (File.Exists(Path.Combine(directory.FullName, "Multinoulli.slnx"))) return directory.FullName;
+        throw new DirectoryNotFoundException("The repository root (Multinoulli.slnx) was not found above the tests.");
+    }
+
+    [Fact]
     public void Train_evaluate_predict_and_export_the_built_in_digits()
     {
         // With no data option the tool trains on its built-in 8×8 digits. A linear softmax classifier reaches about
@@ -150,6 +168,25 @@ public class ToolProcessTests : IDisposable
         Assert.True(code == 0, resumeError);
         Assert.True(JsonDocument.Parse(output).RootElement.GetProperty("resumed").GetBoolean());
         Assert.Equal(File.ReadAllBytes(PathOf("uninterrupted.model")), File.ReadAllBytes(PathOf("resumed.model")));
+    }
+
+    [Theory]
+    [InlineData("lbfgs")]
+    [InlineData("adam")]
+    public void The_report_holds_every_figure_as_png_and_svg(string optimizer)
+    {
+        var (code, output, error) = Run("train", "--optimizer", optimizer, "--epochs", "15", "--report", "report", "--json");
+        Assert.True(code == 0, error);
+        string html = File.ReadAllText(PathOf("report/report.html"));
+        Assert.EndsWith("report.html", JsonDocument.Parse(output).RootElement.GetProperty("report").GetString());
+        foreach (string figure in new[] { "objective", "accuracy", "reliability", "confusion", "confidence" })
+        {
+            Assert.Contains($"src=\"{figure}.png\"", html);
+            byte[] png = File.ReadAllBytes(PathOf($"report/{figure}.png"));
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
+            Assert.Contains("<svg", File.ReadAllText(PathOf($"report/{figure}.svg")));
+        }
+        Assert.Contains("<table>", html);
     }
 
     [Fact]

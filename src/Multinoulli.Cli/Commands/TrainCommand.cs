@@ -33,6 +33,7 @@ public static class TrainCommand
         var model = new Option<FileInfo?>("--model", "-m") { Description = "Save the trained model to this file." };
         var checkpoint = new Option<FileInfo?>("--checkpoint") { Description = "Write a checkpoint here while training; if it exists, training resumes from it (run the same command again after Ctrl+C)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables." };
+        var report = new Option<DirectoryInfo?>("--report") { Description = "Write report.html with figures (objective, accuracy, reliability, confusion, confidence) into this folder." };
 
         var command = new Command("train", """
             Trains a softmax classifier (multinomial logistic regression) by maximum likelihood and prints its
@@ -44,9 +45,10 @@ public static class TrainCommand
               multinoulli train --data ../shared/data/mnist --model mnist.model
               multinoulli train --train data.csv --test test.csv --label species --optimizer adam --epochs 50
               multinoulli train --train text.svm --parameterization reference --json
+              multinoulli train --optimizer adam --report report
             """);
         data.AddTo(command);
-        foreach (var option in new Option[] { train, test, parameterization, loss, l2, optimizer, maxIterations, epochs, batchSize, learningRate, validationSplit, patience, seed, threads, model, checkpoint, json })
+        foreach (var option in new Option[] { train, test, parameterization, loss, l2, optimizer, maxIterations, epochs, batchSize, learningRate, validationSplit, patience, seed, threads, model, checkpoint, json, report })
             command.Options.Add(option);
         command.SetAction(parse =>
         {
@@ -75,13 +77,14 @@ public static class TrainCommand
                 cancellation.Cancel();
             };
             Console.CancelKeyPress += interrupt;
+            var history = new List<TrainingProgress>();
             TrainingResult result;
             try
             {
                 if (kind == "lbfgs")
                 {
                     result = WithProgress($"L-BFGS on {trainData.Name}", objective.MaxIterations, "iteration",
-                        progress => new LbfgsTrainer(objective).Fit(trainData.Features, trainData.Labels, classes, progress: progress, cancellationToken: cancellation.Token));
+                        progress => new LbfgsTrainer(objective).Fit(trainData.Features, trainData.Labels, classes, progress: Recording(progress, history), cancellationToken: cancellation.Token));
                 }
                 else
                 {
@@ -100,7 +103,7 @@ public static class TrainCommand
                     };
                     result = WithProgress($"{kind} on {fit.Name}", options.Epochs, "epoch",
                         progress => new MiniBatchTrainer(objective, options).Fit(new InMemoryDataSource(fit.Features, fit.Labels), classes,
-                            validation is null ? null : new InMemoryDataSource(validation.Features, validation.Labels), progress, cancellation.Token));
+                            validation is null ? null : new InMemoryDataSource(validation.Features, validation.Labels), Recording(progress, history), cancellation.Token));
                 }
             }
             finally
@@ -117,6 +120,9 @@ public static class TrainCommand
             if (parse.GetValue(model) is { } modelFile) result.Layer.Save(modelFile.FullName);
             var trainReport = TrainingReport.Score(result.Layer, trainData);
             var testReport = testData is null ? null : TrainingReport.Score(result.Layer, testData);
+            string? reportPath = parse.GetValue(report) is { } folder
+                ? HtmlReport.Write(folder, $"multinoulli train: {kind} on {trainData.Name}", history, result, trainData, trainReport, testData, testReport)
+                : null;
             if (parse.GetValue(json))
             {
                 Console.Out.WriteLine(TrainingReport.Serialize(new
@@ -130,6 +136,7 @@ public static class TrainCommand
                     features = result.Layer.Features,
                     train = TrainingReport.Json(trainReport),
                     test = testReport is null ? null : TrainingReport.Json(testReport),
+                    report = reportPath,
                 }));
                 return 0;
             }
@@ -139,10 +146,18 @@ public static class TrainCommand
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{kind}: {result.Iterations} {(kind == "lbfgs" ? "iterations" : "steps")}, {result.Elapsed.TotalSeconds:F2} s, stopped on {result.StopReason}; objective {result.Objective:F6}{(resuming ? " (resumed from the checkpoint)" : "")}."));
             if (parse.GetValue(model) is { } saved) Console.Out.WriteLine($"Model saved to {saved.FullName}.");
+            if (reportPath is not null) Console.Out.WriteLine($"Report written to {reportPath}.");
             return 0;
         });
         return command;
     }
+
+    private static IProgress<TrainingProgress> Recording(IProgress<TrainingProgress> inner, List<TrainingProgress> history) =>
+        new Reporter(p =>
+        {
+            history.Add(p);
+            inner.Report(p);
+        });
 
     private static int Positive(int value, string option) => value >= 1 ? value : throw new UsageException($"{option} must be at least 1; got {value}.");
 
