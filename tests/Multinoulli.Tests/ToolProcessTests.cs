@@ -140,9 +140,15 @@ public class ToolProcessTests : IDisposable
         var (code, output, error) = Run("train", "--train", "train.csv", "--test", "train.csv", "--label", "kind", "--json");
         Assert.True(code == 0, error);
         Assert.True(JsonDocument.Parse(output).RootElement.GetProperty("test").GetProperty("accuracy").GetDouble() > 0.9, output);
-        (code, output, error) = Run("train", "--train", "train.svm", "--optimizer", "adam", "--epochs", "100", "--patience", "0", "--learning-rate", "0.05", "--json");
+        (code, output, error) = Run("train", "--train", "train.svm", "--optimizer", "adam", "--epochs", "100", "--patience", "0", "--learning-rate", "0.05", "--json", "--model", "svm.model");
         Assert.True(code == 0, error);
         Assert.True(JsonDocument.Parse(output).RootElement.GetProperty("train").GetProperty("accuracy").GetDouble() > 0.9, output);
+        // A sparse file whose rows use only the first feature still has the model's width.
+        File.WriteAllLines(PathOf("narrow.svm"), ["2 1:0.9", "0 1:-0.9"]);
+        (code, output, error) = Run("predict", "--model", "svm.model", "--input", "narrow.svm", "--output-format", "jsonl");
+        Assert.True(code == 0, error);
+        Assert.Equal(2, output.Trim().Split('\n').Length);
+        Assert.StartsWith("{\"label\":", output);
     }
 
     [Fact]
@@ -162,9 +168,12 @@ public class ToolProcessTests : IDisposable
             using var timeout = new CancellationTokenSource(60_000);
             await process.WaitForExitAsync(timeout.Token);
             Assert.Equal(130, process.ExitCode);
-            Assert.Contains("run the same command again to resume", await error);
+            Assert.Contains("run the same command with --resume to continue", await error);
         }
-        var (code, output, resumeError) = Run([.. args, "--model", "resumed.model", "--checkpoint", "run.checkpoint"]);
+        var (refused, _, refusal) = Run([.. args, "--model", "resumed.model", "--checkpoint", "run.checkpoint"]);
+        Assert.Equal(2, refused);
+        Assert.Contains("add --resume", refusal);
+        var (code, output, resumeError) = Run([.. args, "--model", "resumed.model", "--checkpoint", "run.checkpoint", "--resume"]);
         Assert.True(code == 0, resumeError);
         Assert.True(JsonDocument.Parse(output).RootElement.GetProperty("resumed").GetBoolean());
         Assert.Equal(File.ReadAllBytes(PathOf("uninterrupted.model")), File.ReadAllBytes(PathOf("resumed.model")));
@@ -215,6 +224,7 @@ public class ToolProcessTests : IDisposable
             (["train", "--optimizer", "newton"], "newton"),
             (["sample", "--top-p", "2"], "top-p"),
             (["predict", "--model", "missing.model", "--input", "bad.csv"], "missing.model: no such model file"),
+            (["train", "--resume"], "--resume needs --checkpoint"),
         };
         foreach (var (args, expected) in cases)
         {

@@ -57,14 +57,15 @@ public sealed class DataOptions
         return (Take(features, labels, order[..train], "digits (train)"), Take(features, labels, order[train..], "digits (test)"));
     }
 
-    /// <summary>A CSV or LibSVM file.</summary>
-    public LabelledData LoadFile(ParseResult parse, FileInfo file)
+    /// <summary>A CSV or LibSVM file; <paramref name="features"/> fixes a LibSVM file's width (a model's input size)
+    /// instead of taking its largest index.</summary>
+    public LabelledData LoadFile(ParseResult parse, FileInfo file, int? features = null)
     {
         if (!file.Exists) throw new UsageException($"{file.FullName}: no such file.");
         string format = parse.GetValue(Format) ?? (file.Extension.ToLowerInvariant() is ".svm" or ".libsvm" or ".svmlight" ? "libsvm" : "csv");
         if (format == "libsvm")
         {
-            var (sparse, labels) = LibSvmFile.Read(file.FullName);
+            var (sparse, labels) = LibSvmFile.Read(file.FullName, features);
             return new LabelledData(sparse, labels, file.Name);
         }
         string? label = parse.GetValue(Label);
@@ -78,11 +79,11 @@ public sealed class DataOptions
     }
 
     /// <summary>A file as a stream of blocks (for predict), in the format the options say.</summary>
-    public IDataSource OpenFile(ParseResult parse, FileInfo file)
+    public IDataSource OpenFile(ParseResult parse, FileInfo file, int? features = null)
     {
         if (!file.Exists) throw new UsageException($"{file.FullName}: no such file.");
         string format = parse.GetValue(Format) ?? (file.Extension.ToLowerInvariant() is ".svm" or ".libsvm" or ".svmlight" ? "libsvm" : "csv");
-        if (format == "libsvm") return LibSvmFile.Open(file.FullName);
+        if (format == "libsvm") return LibSvmFile.Open(file.FullName, features);
         string? label = parse.GetValue(Label);
         bool header = parse.GetValue(Header);
         return label is null

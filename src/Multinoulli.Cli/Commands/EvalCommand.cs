@@ -27,7 +27,7 @@ public static class EvalCommand
         command.SetAction(parse =>
         {
             var layer = Load(parse.GetValue(model)!);
-            var rows = parse.GetValue(input) is { } file ? data.LoadFile(parse, file) : (data.LoadSplit(parse) ?? DataOptions.Digits()).Test;
+            var rows = parse.GetValue(input) is { } file ? data.LoadFile(parse, file, layer.Features) : (data.LoadSplit(parse) ?? DataOptions.Digits()).Test;
             var report = TrainingReport.Score(layer, rows);
             if (parse.GetValue(json))
                 Console.Out.WriteLine(TrainingReport.Serialize(new { data = rows.Name, metrics = TrainingReport.Json(report) }));

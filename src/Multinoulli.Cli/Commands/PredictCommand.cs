@@ -30,7 +30,7 @@ public static class PredictCommand
         command.SetAction(parse =>
         {
             var layer = EvalCommand.Load(parse.GetValue(model)!);
-            var source = data.OpenFile(parse, parse.GetValue(input)!);
+            var source = data.OpenFile(parse, parse.GetValue(input)!, layer.Features);
             if (source.Features != layer.Features)
                 throw new UsageException($"{parse.GetValue(input)!.FullName} has {source.Features} features but the model expects {layer.Features}.");
             bool json = parse.GetValue(format) == "jsonl";

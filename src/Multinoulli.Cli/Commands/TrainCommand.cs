@@ -31,7 +31,8 @@ public static class TrainCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the shuffling and of the validation split.", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "The most threads (-1: every core).", DefaultValueFactory = _ => -1 };
         var model = new Option<FileInfo?>("--model", "-m") { Description = "Save the trained model to this file." };
-        var checkpoint = new Option<FileInfo?>("--checkpoint") { Description = "Write a checkpoint here while training; if it exists, training resumes from it (run the same command again after Ctrl+C)." };
+        var checkpoint = new Option<FileInfo?>("--checkpoint") { Description = "Write a checkpoint here while training (after every block or every 10 s, and on Ctrl+C)." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the --checkpoint file of an interrupted run of the same command." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables." };
         var report = new Option<DirectoryInfo?>("--report") { Description = "Write report.html with figures (objective, accuracy, reliability, confusion, confidence) into this folder." };
 
@@ -46,9 +47,10 @@ public static class TrainCommand
               multinoulli train --train data.csv --test test.csv --label species --optimizer adam --epochs 50
               multinoulli train --train text.svm --parameterization reference --json
               multinoulli train --optimizer adam --report report
+              multinoulli train --optimizer adam --epochs 500 --checkpoint run.ckpt      (Ctrl+C, then add --resume)
             """);
         data.AddTo(command);
-        foreach (var option in new Option[] { train, test, parameterization, loss, l2, optimizer, maxIterations, epochs, batchSize, learningRate, validationSplit, patience, seed, threads, model, checkpoint, json, report })
+        foreach (var option in new Option[] { train, test, parameterization, loss, l2, optimizer, maxIterations, epochs, batchSize, learningRate, validationSplit, patience, seed, threads, model, checkpoint, resume, json, report })
             command.Options.Add(option);
         command.SetAction(parse =>
         {
@@ -69,7 +71,11 @@ public static class TrainCommand
                 CheckpointPath = kind == "lbfgs" ? parse.GetValue(checkpoint)?.FullName : null,
             };
             string? checkpointPath = parse.GetValue(checkpoint)?.FullName;
-            bool resuming = checkpointPath is not null && File.Exists(checkpointPath);
+            bool resuming = parse.GetValue(resume);
+            if (resuming && checkpointPath is null) throw new UsageException("--resume needs --checkpoint PATH, the file the interrupted run wrote.");
+            if (resuming && !File.Exists(checkpointPath)) throw new UsageException($"--resume: {checkpointPath} does not exist; there is nothing to resume.");
+            if (!resuming && checkpointPath is not null && File.Exists(checkpointPath))
+                throw new UsageException($"--checkpoint {checkpointPath} already exists: add --resume to continue that run, or delete the file to start over.");
             using var cancellation = new CancellationTokenSource();
             ConsoleCancelEventHandler interrupt = (_, e) =>
             {
@@ -114,7 +120,7 @@ public static class TrainCommand
             {
                 Console.Error.WriteLine(checkpointPath is null
                     ? "multinoulli: interrupted; nothing was saved (pass --checkpoint PATH to be able to resume)."
-                    : $"multinoulli: interrupted; the checkpoint {checkpointPath} holds the progress: run the same command again to resume.");
+                    : $"multinoulli: interrupted; the checkpoint {checkpointPath} holds the progress: run the same command with --resume to continue.");
                 return Interrupted;
             }
             if (parse.GetValue(model) is { } modelFile) result.Layer.Save(modelFile.FullName);
