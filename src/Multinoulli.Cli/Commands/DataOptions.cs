@@ -57,28 +57,15 @@ public sealed class DataOptions
         return (Take(features, labels, order[..train], "digits (train)"), Take(features, labels, order[train..], "digits (test)"));
     }
 
-    /// <summary>A CSV or LibSVM file; <paramref name="features"/> fixes a LibSVM file's width (a model's input size)
-    /// instead of taking its largest index.</summary>
+    /// <summary>A CSV or LibSVM file, read whole; <paramref name="features"/> fixes a LibSVM file's width (a model's
+    /// input size) instead of taking its largest index.</summary>
     public LabelledData LoadFile(ParseResult parse, FileInfo file, int? features = null)
     {
-        if (!file.Exists) throw new UsageException($"{file.FullName}: no such file.");
-        string format = parse.GetValue(Format) ?? (file.Extension.ToLowerInvariant() is ".svm" or ".libsvm" or ".svmlight" ? "libsvm" : "csv");
-        if (format == "libsvm")
-        {
-            var (sparse, labels) = LibSvmFile.Read(file.FullName, features);
-            return new LabelledData(sparse, labels, file.Name);
-        }
-        string? label = parse.GetValue(Label);
-        bool header = parse.GetValue(Header);
-        (SparseMatrix Features, int[] Labels) data = label is null
-            ? CsvFile.Read(file.FullName, header: header)
-            : int.TryParse(label, NumberStyles.Integer, CultureInfo.InvariantCulture, out int index)
-                ? CsvFile.Read(file.FullName, labelIndex: index, header: header)
-                : CsvFile.Read(file.FullName, labelColumn: label, header: true);
-        return new LabelledData(data.Features, data.Labels, file.Name);
+        var (matrix, labels) = OpenFile(parse, file, features).ReadAll();
+        return new LabelledData(matrix, labels, file.Name);
     }
 
-    /// <summary>A file as a stream of blocks (for predict), in the format the options say.</summary>
+    /// <summary>A file as a stream of blocks, in the format the options say.</summary>
     public IDataSource OpenFile(ParseResult parse, FileInfo file, int? features = null)
     {
         if (!file.Exists) throw new UsageException($"{file.FullName}: no such file.");

@@ -49,7 +49,7 @@ public sealed class CsvFile : IDataSource
         var buffer = new MemoryStream();
         stream.CopyTo(buffer);
         byte[] bytes = buffer.ToArray();
-        return DataFiles.Collect(Create(name, () => DataFiles.Open(new MemoryStream(bytes), name), labelColumn, labelIndex, header, 4096));
+        return Create(name, () => DataFiles.Open(new MemoryStream(bytes), name), labelColumn, labelIndex, header, 4096).ReadAll();
     }
 
     private static CsvFile Create(string path, Func<Stream> open, string? labelColumn, int labelIndex, bool header, int blockRows)
@@ -79,7 +79,7 @@ public sealed class CsvFile : IDataSource
     /// <summary>Reads the whole file into memory.</summary>
     /// <inheritdoc cref="Open"/>
     public static (SparseMatrix Features, int[] Labels) Read(string path, string? labelColumn = null, int labelIndex = -1, bool header = false) =>
-        DataFiles.Collect(Open(path, labelColumn, labelIndex, header));
+        Open(path, labelColumn, labelIndex, header).ReadAll();
 
     /// <inheritdoc/>
     public int Features => _columns - 1;

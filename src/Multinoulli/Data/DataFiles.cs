@@ -2,7 +2,7 @@ using System.IO.Compression;
 
 namespace Multinoulli.Data;
 
-/// <summary>What every reader shares: gzip detection, and collecting a source's blocks into one matrix.</summary>
+/// <summary>What every reader shares: gzip detection and error reports.</summary>
 internal static class DataFiles
 {
     /// <summary>Opens a file, decompressing it on the fly when it starts with the gzip magic bytes.</summary>
@@ -53,23 +53,6 @@ internal static class DataFiles
             if (disposing) inner.Dispose();
             base.Dispose(disposing);
         }
-    }
-
-    /// <summary>Every block of a source, joined.</summary>
-    public static (SparseMatrix Features, int[] Labels) Collect(IDataSource source)
-    {
-        var builder = new BlockBuilder(source.Features, int.MaxValue);
-        foreach (var block in source.Blocks())
-        {
-            for (int r = 0; r < block.Labels.Length; r++)
-            {
-                block.Features.Entries(r, out var columns, out var values);
-                for (int k = 0; k < columns.Length; k++) builder.Add(columns[k], values[k]);
-                builder.EndRow(block.Labels[r]);
-            }
-        }
-        var all = builder.Flush() ?? new DataBlock(new SparseMatrix(0, source.Features, [0], [], []), []);
-        return (all.Features, all.Labels);
     }
 
     public static InvalidDataException Malformed(string path, long line, string reason) => new($"{path}:{line}: {reason}");

@@ -40,7 +40,7 @@ public sealed class LibSvmFile : IDataSource
 
     /// <summary>Reads the whole file into memory.</summary>
     /// <inheritdoc cref="Open"/>
-    public static (SparseMatrix Features, int[] Labels) Read(string path, int? features = null) => DataFiles.Collect(Open(path, features));
+    public static (SparseMatrix Features, int[] Labels) Read(string path, int? features = null) => Open(path, features).ReadAll();
 
     /// <inheritdoc/>
     public int Features { get; }
