@@ -16,6 +16,7 @@ public static class Program
             EvalCommand.Create(),
             PredictCommand.Create(),
             ExportCommand.Create(),
+            Explain.ExplainCommand.Create(),
             SoftmaxCommand.Create(),
             SampleCommand.Create(),
             BenchCommand.Create(),

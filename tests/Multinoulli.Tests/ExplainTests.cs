@@ -83,4 +83,33 @@ public class ExplainTests
         Assert.Equal(1, n["weightSum"], 12);
         Assert.InRange(n["output"], 20, 30);
     }
+
+    [Theory]
+    [InlineData("en", "I did not get this")]
+    [InlineData("zh", "没懂")]
+    public void The_report_has_every_section_with_its_figure_question_and_number(string language, string question)
+    {
+        var folder = Directory.CreateTempSubdirectory("multinoulli-explain-");
+        try
+        {
+            string path = ExplainCommand.Write(folder, language, TextWriter.Null);
+            string html = File.ReadAllText(path);
+            Assert.Contains($"lang=\"{(language == "zh" ? "zh-CN" : "en")}\"", html);
+            Assert.Contains(question, html);
+            Assert.Equal(Sections.All.Count, html.Split("<section id=").Length - 1);
+            Assert.Equal(Sections.All.Count, html.Split("<svg").Length - 1);
+            Assert.Equal(Sections.All.Count, html.Split("class=\"measured\"").Length - 1);
+            Assert.DoesNotContain("NaN", html.Split("<svg")[0]);
+            Assert.DoesNotContain("http", string.Concat(html.Split("<svg").Select(part => part.Split("</svg>")[^1])));
+            foreach (var (section, index) in Sections.All.Select((s, i) => (s, i + 1)))
+            {
+                Assert.Contains($"<section id=\"{section.Key}\">", html);
+                Assert.True(File.Exists(Path.Combine(folder.FullName, $"{index:00}-{section.Key}.png")));
+            }
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
 }

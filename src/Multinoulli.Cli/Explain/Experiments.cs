@@ -24,7 +24,8 @@ public static class Experiments
         plot.Add.Scatter(z, stable).LegendText = "exp(z − max) / Σ exp(z − max)";
         plot.XLabel("z (the row is [z, z − 1])");
         plot.YLabel("softmax(z)₀");
-        plot.ShowLegend();
+        plot.Axes.SetLimitsY(-0.1, 1.1);
+        plot.ShowLegend(Alignment.UpperLeft);
         var row = Probabilities([1000f, 1000f, 2f]);
         return new(new Dictionary<string, double>
         {
