@@ -2,8 +2,8 @@ using ScottPlot;
 
 namespace Multinoulli.Cli.Explain;
 
-/// <summary>What one experiment measured: named numbers (the claims the tests assert) and its figure.</summary>
-public sealed record Measured(IReadOnlyDictionary<string, double> Numbers, Plot Figure);
+/// <summary>What one experiment measured: named numbers (the claims the tests assert), its figure, and sometimes a second.</summary>
+public sealed record Measured(IReadOnlyDictionary<string, double> Numbers, Plot Figure, Plot? Second = null);
 
 /// <summary>
 /// The experiments of <c>multinoulli explain</c>, one a section, each run on the library's real kernels and trainers
@@ -100,29 +100,43 @@ public static class Experiments
             squared[i] = Math.Max(Math.Abs(g[0]), 1e-30);
         }
         // Training from a confidently wrong start: one input, the truth is class 0, the model says class 1 at 12 vs −12.
+        // With two classes and a one-hot target, both objectives give back P(correct): −log p and 2 (1 − p)².
         var x = new DenseMatrix(100, 1, Enumerable.Repeat(1f, 100).ToArray());
         var start = new SoftmaxLayer(1, 2);
         start.SetParameters([-12f, 12f], [0f, 0f]);
+        var curves = new Dictionary<TrainingLoss, List<double>>();
         double Correct(TrainingLoss loss)
         {
-            var layer = new LbfgsTrainer(new TrainingOptions { Loss = loss, MaxIterations = 20 }).Fit(x, new int[100], initial: start).Layer;
-            var p = new float[2];
-            layer.Probabilities([1f], p);
-            return p[0];
+            // Iteration 0 is the start; a zero gradient tolerance lets the stalled run try its 20 iterations.
+            var curve = curves[loss] = [Sigmoid.Probability(-24.0)];
+            var layer = new LbfgsTrainer(new TrainingOptions { Loss = loss, MaxIterations = 20, GradientTolerance = 0 }).Fit(x, new int[100], initial: start,
+                progress: new Recorder(p => curve.Add(loss == TrainingLoss.NegativeLogLikelihood ? Math.Exp(-p.Objective) : 1 - Math.Sqrt(p.Objective / 2)))).Layer;
+            var probabilities = new float[2];
+            layer.Probabilities([1f], probabilities);
+            return probabilities[0];
         }
+        double likelihoodCorrect = Correct(TrainingLoss.NegativeLogLikelihood), squaredCorrect = Correct(TrainingLoss.SquaredError);
         var plot = new Plot();
         plot.Add.Scatter(behind, likelihood.Select(Math.Log10).ToArray()).LegendText = "−log softmax (log-likelihood)";
         plot.Add.Scatter(behind, squared.Select(Math.Log10).ToArray()).LegendText = "squared error on softmax";
         plot.XLabel("how far the correct logit trails, d");
         plot.YLabel("log₁₀ |∂loss/∂z_correct|");
         plot.ShowLegend();
+        var training = new Plot();
+        foreach (var (loss, curve) in curves)
+            training.Add.Scatter(Enumerable.Range(0, curve.Count).Select(i => (double)i).ToArray(), curve.ToArray()).LegendText =
+                loss == TrainingLoss.NegativeLogLikelihood ? "trained by log-likelihood" : "trained by squared error";
+        training.XLabel("L-BFGS iteration, from logits ±12 the wrong way");
+        training.YLabel("P(correct class)");
+        training.Axes.SetLimitsY(-0.05, 1.05);
+        training.ShowLegend(Alignment.MiddleRight);
         return new(new Dictionary<string, double>
         {
             ["likelihoodGradientAt10"] = likelihood[20],
             ["squaredGradientAt10"] = squared[20],
-            ["likelihoodCorrectAfter20"] = Correct(TrainingLoss.NegativeLogLikelihood),
-            ["squaredCorrectAfter20"] = Correct(TrainingLoss.SquaredError),
-        }, plot);
+            ["likelihoodCorrectAfter20"] = likelihoodCorrect,
+            ["squaredCorrectAfter20"] = squaredCorrect,
+        }, plot, training);
     }
 
     /// <summary>The one-hot data set of sections 5 and 10: four input values, each with its own class frequencies.</summary>
@@ -226,11 +240,69 @@ public static class Experiments
         plot.ShowLegend();
         return new(new Dictionary<string, double>
         {
+            ["logisticWeightDifference"] = TwoClassReferenceVersusLogistic(random),
             ["objectiveDifference"] = Math.Abs(results[Parameterization.Full].Objective - results[Parameterization.Reference].Objective),
             ["largestProbabilityDifference"] = pf.Zip(pr).Max(t => Math.Abs(t.First - t.Second)),
             ["fullIterations"] = results[Parameterization.Full].Iterations,
             ["referenceIterations"] = results[Parameterization.Reference].Iterations,
         }, plot);
+    }
+
+    /// <summary>
+    /// The two-class reference model against logistic regression fitted independently by Newton's method:
+    /// P(class 0) = σ(wᵀx + b) in both; returns the largest difference between their weights and bias.
+    /// </summary>
+    private static double TwoClassReferenceVersusLogistic(Random random)
+    {
+        int rows = 1500, d = 3;
+        var x = Enumerable.Range(0, rows * d).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var y = Enumerable.Range(0, rows).Select(r => random.NextDouble() < Sigmoid.Probability(2 * x[r * d] - x[r * d + 1] + 0.5) ? 0 : 1).ToArray();
+        var layer = new LbfgsTrainer(new TrainingOptions { Parameterization = Parameterization.Reference, GradientTolerance = 1e-9 })
+            .Fit(new DenseMatrix(rows, d, x), y).Layer;
+        var beta = new double[d + 1];
+        for (int iteration = 0; iteration < 30; iteration++)
+        {
+            var gradient = new double[d + 1];
+            var hessian = new double[d + 1, d + 1];
+            for (int r = 0; r < rows; r++)
+            {
+                double[] features = [.. x.AsSpan(r * d, d).ToArray().Select(v => (double)v), 1];
+                double p = Sigmoid.Probability(features.Zip(beta).Sum(t => t.First * t.Second));
+                for (int i = 0; i <= d; i++)
+                {
+                    gradient[i] += (p - (y[r] == 0 ? 1 : 0)) * features[i];
+                    for (int j = 0; j <= d; j++) hessian[i, j] += p * (1 - p) * features[i] * features[j];
+                }
+            }
+            var step = Solve(hessian, gradient);
+            for (int i = 0; i <= d; i++) beta[i] -= step[i];
+        }
+        double worst = Math.Abs(beta[d] - layer.Bias(0));
+        for (int f = 0; f < d; f++) worst = Math.Max(worst, Math.Abs(beta[f] - layer.Weight(f, 0)));
+        return worst;
+    }
+
+    /// <summary>Gaussian elimination for the small Newton systems.</summary>
+    private static double[] Solve(double[,] a, double[] b)
+    {
+        int n = b.Length;
+        var m = (double[,])a.Clone();
+        var v = (double[])b.Clone();
+        for (int k = 0; k < n; k++)
+            for (int i = k + 1; i < n; i++)
+            {
+                double factor = m[i, k] / m[k, k];
+                for (int j = k; j < n; j++) m[i, j] -= factor * m[k, j];
+                v[i] -= factor * v[k];
+            }
+        var result = new double[n];
+        for (int i = n - 1; i >= 0; i--)
+        {
+            double sum = v[i];
+            for (int j = i + 1; j < n; j++) sum -= m[i, j] * result[j];
+            result[i] = sum / m[i, i];
+        }
+        return result;
     }
 
     /// <summary>8. softmax is a soft arg max (a one-hot vector in the limit); softmax(z)ᵀz is the soft max.</summary>
@@ -262,7 +334,7 @@ public static class Experiments
         // Four keys and their values; the query points the way of key 2. Scaled dot-product attention.
         double[][] keys = [[1, 0], [0, 1], [0.7, 0.7], [-1, 0]];
         double[] values = [10, 20, 30, 40];
-        double[] query = [2.1, 2.1];
+        double[] query = [3.5, 3.5];
         var scores = keys.Select(k => (k[0] * query[0] + k[1] * query[1]) / Math.Sqrt(2)).ToArray();
         var weights = new double[4];
         Softmax.Probabilities(scores, weights);

@@ -59,20 +59,28 @@ public static class ExplainCommand
             index++;
             progress.WriteLine($"explain: {index}/{Sections.All.Count} {section.Title.En}");
             var measured = section.Run();
-            string svg = measured.Figure.GetSvgXml(Width, Height);
-            File.WriteAllText(Path.Combine(folder.FullName, $"{index:00}-{section.Key}.svg"), svg);
-            measured.Figure.SavePng(Path.Combine(folder.FullName, $"{index:00}-{section.Key}.png"), Width, Height);
+            var figures = new List<string> { Figure(folder, $"{index:00}-{section.Key}", measured.Figure) };
+            if (measured.Second is { } second) figures.Add(Figure(folder, $"{index:00}-{section.Key}-2", second));
             html.Append("<section id=\"").Append(section.Key).Append("\"><h2>").Append(index).Append(". ").Append(E(section.Title.In(language))).Append("</h2>");
             html.Append("<p>").Append(E(section.Claim.In(language))).Append("</p>");
             html.Append("<blockquote>").Append(E(section.Question.In(language))).Append("</blockquote>");
             html.Append("<p>").Append(E(section.Answer.In(language))).Append("</p>");
-            html.Append("<figure>").Append(svg).Append("</figure>");
+            foreach (string svg in figures) html.Append("<figure>").Append(svg).Append("</figure>");
             html.Append("<p class=\"measured\">").Append(E(section.Measurement(measured.Numbers).In(language))).Append("</p></section>");
         }
         html.Append("</body></html>");
         string path = Path.Combine(folder.FullName, "explain.html");
         File.WriteAllText(path, html.ToString());
         return path;
+    }
+
+    /// <summary>Saves a figure as SVG and PNG and returns the SVG text to embed.</summary>
+    private static string Figure(DirectoryInfo folder, string name, ScottPlot.Plot plot)
+    {
+        string svg = plot.GetSvgXml(Width, Height);
+        File.WriteAllText(Path.Combine(folder.FullName, name + ".svg"), svg);
+        plot.SavePng(Path.Combine(folder.FullName, name + ".png"), Width, Height);
+        return svg;
     }
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
