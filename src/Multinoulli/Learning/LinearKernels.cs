@@ -36,14 +36,32 @@ internal static class LinearKernels
             (new Vector<float>(y[i..]) + s * new Vector<float>(x[i..])).CopyTo(y[i..]);
     }
 
-    /// <summary>logits = bias + Σ_f x_f W[f, :] over a dense row, skipping zero features.</summary>
+    /// <summary>
+    /// logits = bias + Σ_f x_f W[f, :] over a dense row: its non-zeros are gathered, 1024 at a time, and go through
+    /// the sparse kernel, so a dense row and the same row stored sparse give bit-identical logits (up to 1024
+    /// non-zeros; beyond, the chunks are added in order).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> logits)
     {
-        int stride = logits.Length;
-        bias.CopyTo(logits);
+        const int Chunk = 1024;
+        Span<int> indices = stackalloc int[Chunk];
+        Span<float> values = stackalloc float[Chunk];
+        int count = 0;
         for (int f = 0; f < input.Length; f++)
-            if (input[f] != 0) AddScaled(input[f], weights.Slice(f * stride, stride), logits);
+        {
+            if (input[f] == 0) continue;
+            indices[count] = f;
+            values[count++] = input[f];
+            if (count == Chunk)
+            {
+                Forward(indices, values, weights, bias, logits);
+                // Later chunks add to what the earlier ones left: the logits become the next chunk's bias.
+                bias = logits.ToArray();
+                count = 0;
+            }
+        }
+        Forward(indices[..count], values[..count], weights, bias, logits);
     }
 
     /// <summary>logits = bias + Σ x_f W[f, :] over a sparse row.</summary>
