@@ -63,6 +63,7 @@ public class ExplainTests
         var n = Experiments.FullVersusReference().Numbers;
         Assert.True(n["objectiveDifference"] < 1e-6);
         Assert.True(n["largestProbabilityDifference"] < 1e-3);
+        // Issue 4's claim too: the two-class reference model is logistic regression (fitted independently by Newton).
         Assert.True(n["logisticWeightDifference"] < 1e-3);
     }
 

@@ -146,60 +146,6 @@ public class LearningTests
     }
 
     [Fact]
-    public void The_two_class_reference_model_is_logistic_regression()
-    {
-        var (x, y) = Synthetic(1500, 3, 2, seed: 6);
-        var result = new LbfgsTrainer(new TrainingOptions { Parameterization = Parameterization.Reference, L2 = 0.01, GradientTolerance = 1e-8 }).Fit(x, y);
-        // Logistic regression for P(class 0) = σ(wᵀx + b), fitted independently by Newton's method in double.
-        int d = 3;
-        var beta = new double[d + 1];
-        for (int iteration = 0; iteration < 50; iteration++)
-        {
-            var gradient = new double[d + 1];
-            var hessian = new double[d + 1, d + 1];
-            for (int r = 0; r < x.Rows; r++)
-            {
-                var features = Enumerable.Range(0, d).Select(f => (double)x.Values[r * d + f]).Append(1).ToArray();
-                double p = Sigmoid.Probability(features.Zip(beta).Sum(t => t.First * t.Second));
-                double target = y[r] == 0 ? 1 : 0;
-                for (int i = 0; i <= d; i++)
-                {
-                    gradient[i] += (p - target) * features[i] / x.Rows;
-                    for (int j = 0; j <= d; j++) hessian[i, j] += p * (1 - p) * features[i] * features[j] / x.Rows;
-                }
-            }
-            for (int i = 0; i < d; i++)
-            {
-                gradient[i] += 0.01 * beta[i];
-                hessian[i, i] += 0.01;
-            }
-            var step = Solve(hessian, gradient);
-            for (int i = 0; i <= d; i++) beta[i] -= step[i];
-        }
-        for (int f = 0; f < d; f++) Assert.Equal(beta[f], result.Layer.Weight(f, 0), 3);
-        Assert.Equal(beta[d], result.Layer.Bias(0), 3);
-        Assert.Equal(0f, result.Layer.Weight(0, 1));
-    }
-
-    private static double[] Solve(double[,] a, double[] b)
-    {
-        int n = b.Length;
-        var m = (double[,])a.Clone();
-        var v = (double[])b.Clone();
-        for (int k = 0; k < n; k++)
-            for (int i = k + 1; i < n; i++)
-            {
-                double factor = m[i, k] / m[k, k];
-                for (int j = k; j < n; j++) m[i, j] -= factor * m[k, j];
-                v[i] -= factor * v[k];
-            }
-        var result = new double[n];
-        for (int i = n - 1; i >= 0; i--)
-            result[i] = (v[i] - Enumerable.Range(i + 1, n - i - 1).Sum(j => m[i, j] * result[j])) / m[i, i];
-        return result;
-    }
-
-    [Fact]
     public void From_confidently_wrong_logits_squared_error_stalls_where_log_likelihood_learns()
     {
         // The seed: −log softmax undoes the exp, so its gradient stays near 1 when the model is confidently wrong;
