@@ -98,32 +98,20 @@ public class LearningTests
     {
         // The seed: with enough capacity and no penalty, maximum likelihood gives each input value the class
         // frequencies observed with it.
-        var random = new Random(4);
-        int values = 4, classes = 3, rows = 4000;
-        double[][] truth = [[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [1 / 3.0, 1 / 3.0, 1 / 3.0], [0.05, 0.9, 0.05]];
-        var x = new float[rows * values];
-        var y = new int[rows];
-        var counts = new int[values, classes];
-        for (int r = 0; r < rows; r++)
-        {
-            int v = r % values;
-            x[r * values + v] = 1;
-            double u = random.NextDouble();
-            y[r] = u < truth[v][0] ? 0 : u < truth[v][0] + truth[v][1] ? 1 : 2;
-            counts[v, y[r]]++;
-        }
+        var (x, y, observed) = Multinoulli.Cli.Explain.Experiments.FrequencyData();
+        int values = 4, classes = 3;
         foreach (var parameterization in new[] { Parameterization.Full, Parameterization.Reference })
         {
             var result = new LbfgsTrainer(new TrainingOptions { Parameterization = parameterization, GradientTolerance = 1e-7 })
-                .Fit(new DenseMatrix(rows, values, x), y);
+                .Fit(x, y);
             var p = new float[values * classes];
             var oneHot = new float[values * values];
             for (int v = 0; v < values; v++) oneHot[v * values + v] = 1;
             result.Layer.Probabilities(oneHot, p);
             for (int v = 0; v < values; v++)
                 for (int c = 0; c < classes; c++)
-                    Assert.True(Math.Abs(p[v * classes + c] - counts[v, c] / (double)(rows / values)) < 1e-4,
-                        $"{parameterization}, value {v}, class {c}: {p[v * classes + c]} vs frequency {counts[v, c] / (double)(rows / values)} ({result.StopReason})");
+                    Assert.True(Math.Abs(p[v * classes + c] - observed[v, c]) < 1e-4,
+                        $"{parameterization}, value {v}, class {c}: {p[v * classes + c]} vs frequency {observed[v, c]} ({result.StopReason})");
         }
     }
 
