@@ -51,6 +51,13 @@ public class ReaderTests : IDisposable
         Assert.Contains("not a class index", Assert.Throws<InvalidDataException>(() => CsvFile.Read(Write("label.csv", "1,2,0.5\n"))).Message);
         Assert.Contains("no column named \"y\"", Assert.Throws<InvalidDataException>(() => CsvFile.Open(path, labelColumn: "y", header: true)).Message);
         Assert.Contains("holds no rows", Assert.Throws<InvalidDataException>(() => CsvFile.Open(Write("empty.csv", "\n\n"))).Message);
+
+        // A file of features only: every column is a feature and every label reads as 0.
+        var unlabelled = CsvFile.OpenUnlabelled(Write("features.csv", "0.5,2,0\n0,1,-1.5\n"));
+        Assert.Equal(3, unlabelled.Features);
+        var (all, zeros) = unlabelled.ReadAll();
+        Assert.Equal([0, 0], zeros);
+        Assert.Equal(new float[] { 0.5f, 2, 0, 0, 1, -1.5f }, all.ToDense().Values);
     }
 
     [Fact]

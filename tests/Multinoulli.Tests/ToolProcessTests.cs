@@ -91,6 +91,12 @@ public class ToolProcessTests : IDisposable
         var lines = prediction.Trim().Split('\n');
         Assert.Equal("label,p0,p1,p2,p3,p4,p5,p6,p7,p8,p9", lines[0]);
         Assert.Equal("0", lines[1].Split(',')[0]); // the first digit of the UCI set, a zero
+
+        // New rows come without a label column.
+        File.WriteAllLines(PathOf("unlabelled.csv"), [string.Join(',', File.ReadAllText(csv).Trim().Split(',')[..64])]);
+        var (unlabelledCode, unlabelled, unlabelledError) = Run("predict", "--model", "digits.model", "--input", "unlabelled.csv", "--label", "none");
+        Assert.True(unlabelledCode == 0, unlabelledError);
+        Assert.Equal(prediction, unlabelled);
     }
 
     [Theory]

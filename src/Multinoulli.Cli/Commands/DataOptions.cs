@@ -17,7 +17,7 @@ public sealed class DataOptions
 
     public Option<DirectoryInfo?> Folder { get; } = new("--data") { Description = "A folder with MNIST-style IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-…)." };
     public Option<string?> Dataset { get; } = new("--dataset") { Description = "A built-in data set: digits (1,797 8×8 digits, 75 % train / 25 % test with a fixed seed). The default when no data is given." };
-    public Option<string?> Label { get; } = new("--label") { Description = "The label column of a CSV file, by header name or 0-based index (default: the last column)." };
+    public Option<string?> Label { get; } = new("--label") { Description = "The label column of a CSV file, by header name or 0-based index (default: the last column); 'none' for a file of features only (predict)." };
     public Option<bool> Header { get; } = new("--header") { Description = "The CSV file's first line names the columns (implied by a named --label)." };
     public Option<string?> Format { get; } = new("--format") { Description = "csv or libsvm; default from the extension (.svm, .libsvm, .svmlight → libsvm; else csv)." };
 
@@ -73,6 +73,7 @@ public sealed class DataOptions
         if (format == "libsvm") return LibSvmFile.Open(file.FullName, features);
         string? label = parse.GetValue(Label);
         bool header = parse.GetValue(Header);
+        if (label == "none") return CsvFile.OpenUnlabelled(file.FullName, header);
         return label is null
             ? CsvFile.Open(file.FullName, header: header)
             : int.TryParse(label, NumberStyles.Integer, CultureInfo.InvariantCulture, out int index)

@@ -11,7 +11,7 @@ public static class PredictCommand
     {
         var data = new DataOptions();
         var model = new Option<FileInfo>("--model", "-m") { Description = "The model file (written by train --model).", Required = true };
-        var input = new Option<FileInfo>("--input", "-i") { Description = "A CSV or LibSVM file, in the training file's layout (its label column, if any, is ignored).", Required = true };
+        var input = new Option<FileInfo>("--input", "-i") { Description = "A CSV or LibSVM file; a CSV label column is read and ignored, or pass --label none for features only.", Required = true };
         var output = new Option<FileInfo?>("--output", "-o") { Description = "Write here instead of standard output." };
         var format = new Option<string>("--output-format") { Description = "csv (label,p0,p1,…) or jsonl (one JSON object a row).", DefaultValueFactory = _ => "csv" };
         format.AcceptOnlyFromAmong("csv", "jsonl");
@@ -20,7 +20,7 @@ public static class PredictCommand
             lines. The file is read and written a block at a time, so it never sits whole in memory.
 
             Examples:
-              multinoulli predict --model digits.model --input new.csv
+              multinoulli predict --model digits.model --input new.csv --label none
               multinoulli predict --model text.model --input docs.svm --output-format jsonl --output predictions.jsonl
             """)
         {

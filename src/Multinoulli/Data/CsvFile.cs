@@ -38,7 +38,15 @@ public sealed class CsvFile : IDataSource
     public static CsvFile Open(string path, string? labelColumn = null, int labelIndex = -1, bool header = false, int blockRows = 4096)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return Create(path, () => DataFiles.Open(path), labelColumn, labelIndex, header, blockRows);
+        return Create(path, () => DataFiles.Open(path), labelColumn, labelIndex, header, blockRows, labelled: true);
+    }
+
+    /// <summary>Opens a CSV file whose columns are all features (new rows to predict); every label reads as 0.</summary>
+    /// <exception cref="InvalidDataException">The file is empty.</exception>
+    public static CsvFile OpenUnlabelled(string path, bool header = false, int blockRows = 4096)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        return Create(path, () => DataFiles.Open(path), null, -1, header, blockRows, labelled: false);
     }
 
     /// <summary>Reads CSV data from a stream (gzipped or not) into memory; <paramref name="name"/> is used in error
@@ -49,10 +57,10 @@ public sealed class CsvFile : IDataSource
         var buffer = new MemoryStream();
         stream.CopyTo(buffer);
         byte[] bytes = buffer.ToArray();
-        return Create(name, () => DataFiles.Open(new MemoryStream(bytes), name), labelColumn, labelIndex, header, 4096).ReadAll();
+        return Create(name, () => DataFiles.Open(new MemoryStream(bytes), name), labelColumn, labelIndex, header, 4096, labelled: true).ReadAll();
     }
 
-    private static CsvFile Create(string path, Func<Stream> open, string? labelColumn, int labelIndex, bool header, int blockRows)
+    private static CsvFile Create(string path, Func<Stream> open, string? labelColumn, int labelIndex, bool header, int blockRows, bool labelled)
     {
         if (blockRows < 1) ThrowHelper.OutOfRange(nameof(blockRows), blockRows, "At least one row a block.");
         if (labelColumn is not null && !header) throw new ArgumentException("A label column can be named only when the file has a header line.", nameof(labelColumn));
@@ -67,6 +75,8 @@ public sealed class CsvFile : IDataSource
         while (first is not null && first.Trim().Length == 0);
         if (first is null) throw DataFiles.Malformed(path, line, "the file holds no rows");
         string[] cells = first.Split(',');
+        // −1 from here on means "no label column".
+        if (!labelled) return new CsvFile(path, open, header, -1, blockRows, cells.Length);
         int index = labelColumn is not null
             ? Array.FindIndex(cells, c => c.Trim().Trim('"') == labelColumn)
             : labelIndex == -1 ? cells.Length - 1 : labelIndex;
@@ -82,7 +92,7 @@ public sealed class CsvFile : IDataSource
         Open(path, labelColumn, labelIndex, header).ReadAll();
 
     /// <inheritdoc/>
-    public int Features => _columns - 1;
+    public int Features => _labelIndex < 0 ? _columns : _columns - 1;
 
     /// <inheritdoc/>
     /// <exception cref="InvalidDataException">A line has the wrong number of columns, a cell is not a number, or a
