@@ -13,9 +13,7 @@ public static class TrainingReport
             throw new UsageException($"{data.Name} has {data.Features.Columns} features but the model expects {model.Features}.");
         int outside = Array.FindIndex(data.Labels, label => label >= model.Classes);
         if (outside >= 0) throw new UsageException($"{data.Name}, row {outside}: label {data.Labels[outside]} is outside the model's {model.Classes} classes.");
-        var probabilities = new float[data.Labels.Length * model.Classes];
-        model.Probabilities(data.Features, probabilities);
-        return Metrics.Evaluate(probabilities, model.Classes, data.Labels);
+        return Metrics.Evaluate(model, data.Features, data.Labels);
     }
 
     public static void WriteTable(TextWriter output, IEnumerable<(string Name, ClassificationReport Report)> parts)

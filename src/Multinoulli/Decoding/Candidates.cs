@@ -49,7 +49,7 @@ internal ref struct Candidates
     public double Scale { get; set; }
 
     /// <summary>True when the copied candidates are in decreasing order of logit (ties: increasing class).</summary>
-    public bool SortedDescending { get; set; }
+    public bool SortedDescending { get; private set; }
 
     /// <summary>The copied candidates' logits (first <see cref="Count"/>); only when <see cref="All"/> is false.</summary>
     public readonly Span<float> Logits => _logitStore.AsSpan(0, Count);

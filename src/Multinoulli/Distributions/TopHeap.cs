@@ -11,8 +11,6 @@ internal ref struct TopHeap(Span<double> keys, Span<int> indices)
     private readonly Span<int> _indices = indices[..Math.Min(keys.Length, indices.Length)];
     private int _count;
 
-    public readonly int Count => _count;
-
     public readonly bool IsFull => _count == _keys.Length;
 
     /// <summary>The worst key kept once the heap is full: a later index needs a strictly larger key to get in.</summary>

@@ -73,10 +73,19 @@ public static class Metrics
     /// <exception cref="ArgumentException">As for <see cref="Evaluate(ReadOnlySpan{float}, int, ReadOnlySpan{int})"/>.</exception>
     public static ClassificationReport Evaluate(SoftmaxLayer layer, DenseMatrix features, ReadOnlySpan<int> labels)
     {
+        ArgumentNullException.ThrowIfNull(features);
+        return Evaluate(layer, SparseMatrix.FromDense(features), labels);
+    }
+
+    /// <summary>Scores a trained layer on sparse rows.</summary>
+    /// <exception cref="ArgumentException">As for <see cref="Evaluate(ReadOnlySpan{float}, int, ReadOnlySpan{int})"/>,
+    /// or the rows do not have the layer's features.</exception>
+    public static ClassificationReport Evaluate(SoftmaxLayer layer, SparseMatrix features, ReadOnlySpan<int> labels)
+    {
         ArgumentNullException.ThrowIfNull(layer);
         ArgumentNullException.ThrowIfNull(features);
         var probabilities = new float[(long)features.Rows * layer.Classes];
-        layer.Probabilities(features.Values, probabilities);
+        layer.Probabilities(features, probabilities);
         return Evaluate(probabilities, layer.Classes, labels);
     }
 

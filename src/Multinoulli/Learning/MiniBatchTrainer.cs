@@ -26,7 +26,8 @@ public sealed class MiniBatchTrainer(TrainingOptions? objective = null, MiniBatc
     /// <summary>Trains a softmax layer, from zero weights or from the checkpoint file when one exists.</summary>
     /// <param name="training">The training rows, read once an epoch.</param>
     /// <param name="classes">The number of classes; every label must lie in [0, classes).</param>
-    /// <param name="validation">Rows scored after each epoch (and used for early stopping); optional.</param>
+    /// <param name="validation">Rows scored after each epoch (and used for early stopping); optional. Read into memory
+    /// once, at the start.</param>
     /// <param name="progress">Receives a report after each epoch.</param>
     /// <param name="cancellationToken">Stops after the current mini-batch; the result holds the parameters so far
     /// and the checkpoint (if any) the state after the last whole block.</param>
@@ -57,6 +58,8 @@ public sealed class MiniBatchTrainer(TrainingOptions? objective = null, MiniBatc
             state = saved;
         }
         Load(layer, state.Parameters);
+        // Read once: it is scored after every epoch.
+        var validationRows = validation?.ReadAll();
         var batch = new BatchGradient(layer, Objective);
         var gradient = new float[count];
         double lastGradientNorm = 0, lastObjective = double.NaN;
@@ -94,9 +97,9 @@ public sealed class MiniBatchTrainer(TrainingOptions? objective = null, MiniBatc
             state.EpochLoss = 0;
             state.EpochRows = 0;
             lastObjective = objectiveValue;
-            if (validation is not null)
+            if (validationRows is (var validationFeatures, var validationLabels))
             {
-                report = Score(layer, validation, classes);
+                report = Metrics.Evaluate(layer, validationFeatures, validationLabels);
                 if (report.LogLoss < state.BestLoss)
                 {
                     state.BestLoss = report.LogLoss;
@@ -197,19 +200,5 @@ public sealed class MiniBatchTrainer(TrainingOptions? objective = null, MiniBatc
             (order[i], order[j]) = (order[j], order[i]);
         }
         return order;
-    }
-
-    private static ClassificationReport Score(SoftmaxLayer layer, IDataSource validation, int classes)
-    {
-        var probabilities = new List<float>();
-        var labels = new List<int>();
-        foreach (var block in validation.Blocks())
-        {
-            var p = new float[block.Labels.Length * classes];
-            layer.Probabilities(block.Features, p);
-            probabilities.AddRange(p);
-            labels.AddRange(block.Labels);
-        }
-        return Metrics.Evaluate(probabilities.ToArray(), classes, labels.ToArray());
     }
 }
