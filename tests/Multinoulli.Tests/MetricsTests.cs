@@ -33,6 +33,14 @@ public class MetricsTests
             return members.Length / (double)rows * Math.Abs(accuracy - confidence);
         });
         Assert.Equal(ece, report.ExpectedCalibrationError, 10);
+        for (int b = 0; b < 15; b++)
+        {
+            var members = Enumerable.Range(0, rows).Where(r => Math.Min(14, (int)(row[r].Max() * 15)) == b).ToArray();
+            Assert.Equal(members.Length, report.Reliability[b].Rows);
+            if (members.Length == 0) continue;
+            Assert.Equal(members.Average(r => row[r].Max()), report.Reliability[b].MeanConfidence, 10);
+            Assert.Equal(members.Count(r => predicted[r] == y[r]) / (double)members.Length, report.Reliability[b].Accuracy, 12);
+        }
         for (int c = 0; c < classes; c++)
         {
             Assert.Equal(Enumerable.Range(0, rows).Count(r => y[r] == c && predicted[r] == c) / (double)predicted.Count(v => v == c), report.Precision[c], 12);

@@ -25,7 +25,7 @@ public static class HtmlReport
         {
             Save(folder, "objective", Objective(history), "The objective (mean loss + penalty) after each iteration or epoch."),
             Save(folder, "accuracy", Accuracy(history, trainReport, testReport), "Accuracy: on the validation rows after each epoch when there are some, and at the end on the training and test rows."),
-            Save(folder, "reliability", Reliability(probabilities, scored.Labels, result.Layer.Classes), $"Reliability on {scored.Name}: in each of 15 bins of top-class probability, the fraction of rows predicted right against the mean probability. A calibrated model lies on the diagonal."),
+            Save(folder, "reliability", Reliability((testReport ?? trainReport).Reliability), $"Reliability on {scored.Name}: in each of 15 bins of top-class probability, the fraction of rows predicted right against the mean probability. A calibrated model lies on the diagonal."),
             Save(folder, "confusion", Confusion((testReport ?? trainReport).ConfusionMatrix), $"Confusion matrix on {scored.Name}: rows are the true classes, columns the predicted ones."),
             Save(folder, "confidence", Confidence(probabilities, result.Layer.Classes), $"How confident the model is on {scored.Name}: the distribution of the top-class probability."),
         };
@@ -88,26 +88,12 @@ public static class HtmlReport
         return plot;
     }
 
-    private static Plot Reliability(float[] probabilities, int[] labels, int classes)
+    private static Plot Reliability(ReliabilityBin[] bins)
     {
-        int bins = Metrics.CalibrationBins;
-        var count = new int[bins];
-        var confidence = new double[bins];
-        var correct = new double[bins];
-        for (int r = 0; r < labels.Length; r++)
-        {
-            var row = probabilities.AsSpan(r * classes, classes);
-            int best = 0;
-            for (int c = 1; c < classes; c++) if (row[c] > row[best]) best = c;
-            int bin = Math.Min(bins - 1, (int)(row[best] * bins));
-            count[bin]++;
-            confidence[bin] += row[best];
-            if (best == labels[r]) correct[bin]++;
-        }
-        var used = Enumerable.Range(0, bins).Where(b => count[b] > 0).ToArray();
+        var used = bins.Where(b => b.Rows > 0).ToArray();
         var plot = new Plot();
         plot.Add.Line(0, 0, 1, 1).LegendText = "calibrated";
-        var points = plot.Add.Scatter(used.Select(b => confidence[b] / count[b]).ToArray(), used.Select(b => correct[b] / count[b]).ToArray());
+        var points = plot.Add.Scatter(used.Select(b => b.MeanConfidence).ToArray(), used.Select(b => b.Accuracy).ToArray());
         points.LegendText = "model";
         plot.Axes.SetLimits(0, 1, 0, 1);
         plot.Title("Reliability diagram");

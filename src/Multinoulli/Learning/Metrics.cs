@@ -49,10 +49,13 @@ public static class Metrics
             binConfidence[bin] += confidence;
             if (hit) binCorrect[bin]++;
         }
+        var reliability = new ReliabilityBin[CalibrationBins];
         double calibration = 0;
         for (int b = 0; b < CalibrationBins; b++)
-            if (binCount[b] > 0)
-                calibration += (double)binCount[b] / rows * Math.Abs((double)binCorrect[b] / binCount[b] - binConfidence[b] / binCount[b]);
+        {
+            reliability[b] = new ReliabilityBin(binCount[b], binConfidence[b] / binCount[b], (double)binCorrect[b] / binCount[b]);
+            if (binCount[b] > 0) calibration += (double)binCount[b] / rows * Math.Abs(reliability[b].Accuracy - reliability[b].MeanConfidence);
+        }
         var precision = new double[classes];
         var recall = new double[classes];
         for (int c = 0; c < classes; c++)
@@ -66,7 +69,7 @@ public static class Metrics
             precision[c] = predictedAs == 0 ? double.NaN : (double)confusion[c, c] / predictedAs;
             recall[c] = labelled == 0 ? double.NaN : (double)confusion[c, c] / labelled;
         }
-        return new ClassificationReport(rows, (double)correct / rows, logLoss.Value / rows, brier.Value / rows, calibration, precision, recall, confusion);
+        return new ClassificationReport(rows, (double)correct / rows, logLoss.Value / rows, brier.Value / rows, calibration, precision, recall, confusion, reliability);
     }
 
     /// <summary>Scores a trained layer on <paramref name="features"/>.</summary>
