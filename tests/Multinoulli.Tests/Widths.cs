@@ -17,8 +17,8 @@ internal static unsafe class Widths<T> where T : unmanaged, IBinaryFloatingPoint
     }
 
     public static IEnumerable<Width> All() => Dispatch<T>.Available.Select(kernels => new Width(kernels.Name,
-        (z, d, c, t, m) => { fixed (T* a = z) fixed (T* b = d) kernels.Probabilities(a, b, z.Length / c, c, t, m); },
-        (z, d, c, t, m) => { fixed (T* a = z) fixed (T* b = d) kernels.LogProbabilities(a, b, z.Length / c, c, t, m); },
+        (z, d, c, t, m) => { fixed (T* a = z) fixed (T* b = d) kernels.Probabilities(a, b, z.Length / c, c, t, m, Streaming.Worth(z.Length / c, c, sizeof(T))); },
+        (z, d, c, t, m) => { fixed (T* a = z) fixed (T* b = d) kernels.LogProbabilities(a, b, z.Length / c, c, t, m, Streaming.Worth(z.Length / c, c, sizeof(T))); },
         (z, d, c, t, m) => { fixed (T* a = z) fixed (T* b = d) kernels.LogSumExp(a, b, z.Length / c, c, t); },
         (z, d, c, t, m) => { fixed (T* a = z) fixed (T* b = d) kernels.SmoothMax(a, b, z.Length / c, c, t, m); }));
 }

@@ -84,6 +84,7 @@ internal static unsafe class CrossEntropyCore<T> where T : unmanaged, IBinaryFlo
                     GradientScale = scale,
                 };
                 nint zp = (nint)z, tp = soft ? (nint)t : 0, yp = soft ? 0 : (nint)y, gp = withGradient ? (nint)g : 0, lp = (nint)l;
+                bool streaming = withGradient && Streaming.Worth(rows, classes, sizeof(T));
                 RowParallel.For(rows, classes, options.MaxDegreeOfParallelism, (first, count) =>
                 {
                     nint offset = (nint)first * classes;
@@ -92,7 +93,8 @@ internal static unsafe class CrossEntropyCore<T> where T : unmanaged, IBinaryFlo
                         tp == 0 ? null : (T*)tp + offset,
                         settings,
                         gp == 0 ? null : (T*)gp + offset,
-                        (double*)lp + first);
+                        (double*)lp + first,
+                        streaming);
                 });
             }
             if (perRow)

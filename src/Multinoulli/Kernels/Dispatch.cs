@@ -4,18 +4,21 @@ using Multinoulli.Kernels.Simd;
 
 namespace Multinoulli.Kernels;
 
-/// <summary>The batch entry points of <see cref="RowKernels{TSimd, TVector, T}"/> for one vector width, as an object.</summary>
+/// <summary>
+/// The batch entry points of <see cref="RowKernels{TSimd, TVector, T}"/> for one vector width, as an object. A true
+/// <c>streaming</c> argument writes the output past the caches (the caller decides for the whole batch: <see cref="Streaming"/>).
+/// </summary>
 internal unsafe interface IRowKernels<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     string Name { get; }
-    void Probabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked);
-    void LogProbabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked);
+    void Probabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked, bool streaming = false);
+    void LogProbabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked, bool streaming = false);
     void LongRow(T* logits, T* destination, int length, double temperature, bool masked, int degree, bool logarithm);
     void LogSumExp(T* logits, T* destination, int rows, int classes, double temperature);
     void SmoothMax(T* logits, T* destination, int rows, int classes, double temperature, bool masked);
     void ProbabilitiesBackward(T* probabilities, T* outputGradient, T* destination, int rows, int classes, double temperature);
     void LogProbabilitiesBackward(T* logProbabilities, T* outputGradient, T* destination, int rows, int classes, double temperature, bool masked);
-    void CrossEntropy(T* logits, int rows, int classes, int* labels, T* targets, in CrossEntropySettings<T> settings, T* gradient, double* losses);
+    void CrossEntropy(T* logits, int rows, int classes, int* labels, T* targets, in CrossEntropySettings<T> settings, T* gradient, double* losses, bool streaming = false);
 }
 
 /// <summary>Forwards to the static kernels of one width; one virtual call a batch, nothing per row.</summary>
@@ -26,11 +29,11 @@ internal sealed unsafe class WidthKernels<TSimd, TVector, T>(string name) : IRow
 {
     public string Name => name;
 
-    public void Probabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked) =>
-        RowKernels<TSimd, TVector, T>.Probabilities(logits, destination, rows, classes, temperature, masked);
+    public void Probabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked, bool streaming = false) =>
+        RowKernels<TSimd, TVector, T>.Probabilities(logits, destination, rows, classes, temperature, masked, streaming);
 
-    public void LogProbabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked) =>
-        RowKernels<TSimd, TVector, T>.LogProbabilities(logits, destination, rows, classes, temperature, masked);
+    public void LogProbabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked, bool streaming = false) =>
+        RowKernels<TSimd, TVector, T>.LogProbabilities(logits, destination, rows, classes, temperature, masked, streaming);
 
     public void LongRow(T* logits, T* destination, int length, double temperature, bool masked, int degree, bool logarithm) =>
         RowKernels<TSimd, TVector, T>.LongRow(logits, destination, length, temperature, masked, degree, logarithm);
@@ -47,8 +50,8 @@ internal sealed unsafe class WidthKernels<TSimd, TVector, T>(string name) : IRow
     public void LogProbabilitiesBackward(T* logProbabilities, T* outputGradient, T* destination, int rows, int classes, double temperature, bool masked) =>
         RowKernels<TSimd, TVector, T>.LogProbabilitiesBackward(logProbabilities, outputGradient, destination, rows, classes, temperature, masked);
 
-    public void CrossEntropy(T* logits, int rows, int classes, int* labels, T* targets, in CrossEntropySettings<T> settings, T* gradient, double* losses) =>
-        RowKernels<TSimd, TVector, T>.CrossEntropy(logits, rows, classes, labels, targets, settings, gradient, losses);
+    public void CrossEntropy(T* logits, int rows, int classes, int* labels, T* targets, in CrossEntropySettings<T> settings, T* gradient, double* losses, bool streaming = false) =>
+        RowKernels<TSimd, TVector, T>.CrossEntropy(logits, rows, classes, labels, targets, settings, gradient, losses, streaming);
 }
 
 /// <summary>The kernels of every vector width this machine runs, widest first, and the one the library uses.</summary>

@@ -10,7 +10,7 @@ namespace Multinoulli.Kernels;
 /// maximum (rescaling the sum when the maximum grows), so even a row of millions of logits is read from memory
 /// once. Pass two writes exp((z − shift)/temperature) or (z − shift)/temperature with the shift exact.
 /// </summary>
-internal static unsafe class RowKernels<TSimd, TVector, T>
+internal static unsafe partial class RowKernels<TSimd, TVector, T>
     where TSimd : ISimd<TVector, T>
     where TVector : unmanaged
     where T : unmanaged, IBinaryFloatingPointIeee754<T>
@@ -105,7 +105,10 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
                 runningMax = chunkMax;
             }
             if (TSink.Keeps) shifts[index] = runningMax;
-            double term = ChunkExp<TArgument, TSink>(block, TSink.Keeps ? exponentials + start : null, count, TArgument.Create(runningMax, T.Zero, inverseTemperature));
+            T* kept = TSink.Keeps ? exponentials + start : null;
+            double term = typeof(TArgument) == typeof(ShiftArgument<TSimd, TVector, T>) && ChunkExponential<TSimd, TVector, T>.TryCreate(runningMax, out var fast)
+                ? ChunkExpFast<TSink>(block, kept, count, fast)
+                : ChunkExp<ArgumentExponential<TArgument, TSimd, TVector, T>, TSink>(block, kept, count, new(TArgument.Create(runningMax, T.Zero, inverseTemperature)));
             double total = sum + term;
             compensation += Math.Abs(sum) >= Math.Abs(term) ? (sum - total) + term : (term - total) + sum;
             sum = total;
@@ -139,13 +142,13 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
     }
 
     /// <summary>
-    /// Σ exp(argument(z)) over one chunk, optionally writing each exponential. A method of its own, called once
-    /// a chunk: inlined into its caller it would exhaust the JIT's inlining budget and leave the vector
+    /// Σ exp((z − shift)/T) over one chunk, optionally writing each exponential or gap. A method of its own, called
+    /// once a chunk: inlined into its caller it would exhaust the JIT's inlining budget and leave the vector
     /// primitives as calls.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static double ChunkExp<TArgument, TSink>(T* logits, T* exponentials, int count, TArgument argument)
-        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+    private static double ChunkExp<TExponential, TSink>(T* logits, T* kept, int count, TExponential exponential)
+        where TExponential : struct, IChunkExponential<TVector>
         where TSink : struct, ISink
     {
         int width = TSimd.Count;
@@ -157,27 +160,85 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
         // 1 + 1.6e-6 to float precision, and the log-probability of a dominant class (−1.6e-6) with it.
         for (; i <= count - width; i += width)
         {
-            argument.Compute(TSimd.Load(logits + i), out var hi, out var lo);
-            var e = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
-            if (TSink.Keeps) TSimd.Store(exponentials + i, TSink.KeepsGaps ? hi : e);
+            var z = TSimd.Load(logits + i);
+            var e = exponential.Compute(z);
+            if (TSink.Keeps) TSimd.Store(kept + i, TSink.KeepsGaps ? exponential.Gap(z) : e);
             (low, high) = TSimd.AddWide(e, low, high);
         }
         for (; i < count; i += width)
         {
             // −∞ in the spare lanes of the last vector: their exponential is exactly 0.
             int rest = count - i;
-            var logitsVector = rest >= width ? TSimd.Load(logits + i) : TSimd.LoadTail(logits + i, rest, T.NegativeInfinity);
-            argument.Compute(logitsVector, out var hi, out var lo);
-            var e = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
+            var z = rest >= width ? TSimd.Load(logits + i) : TSimd.LoadTail(logits + i, rest, T.NegativeInfinity);
+            var e = exponential.Compute(z);
             if (TSink.Keeps)
             {
-                var kept = TSink.KeepsGaps ? hi : e;
-                if (rest >= width) TSimd.Store(exponentials + i, kept);
-                else TSimd.StoreTail(exponentials + i, rest, kept);
+                var value = TSink.KeepsGaps ? exponential.Gap(z) : e;
+                if (rest >= width) TSimd.Store(kept + i, value);
+                else TSimd.StoreTail(kept + i, rest, value);
             }
             (low, high) = TSimd.AddWide(e, low, high);
         }
         return TSimd.SumWide(low, high);
+    }
+
+    /// <summary>Asks for the cache lines of <paramref name="count"/> elements from <paramref name="start"/> (never faults).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch(T* start, int count)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        for (int offset = 0; offset < count; offset += 64 / sizeof(T))
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(start + offset);
+    }
+
+    /// <summary>
+    /// <see cref="ChunkExp{TExponential, TSink}"/> at unit temperature with the fast exponential, for as long as
+    /// the logits stay within its range; the rest of the chunk, from the first pair of vectors outside it, goes to
+    /// the general path with the same shift. That path is a call after the loop, not inside it: a call in the
+    /// loop would make the JIT keep the accumulators in memory.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static double ChunkExpFast<TSink>(T* logits, T* kept, int count, ChunkExponential<TSimd, TVector, T> exponential)
+        where TSink : struct, ISink
+    {
+        int width = TSimd.Count;
+        var low = TSimd.Create(T.Zero);
+        var high = low;
+        var low1 = low;
+        var high1 = low;
+        int i = 0;
+        // Four vectors at a time, each exponential widened into float64 on its own (as in ChunkExp), into two
+        // pairs of accumulators so that the additions do not wait on each other.
+        for (; i <= count - 4 * width; i += 4 * width)
+        {
+            var z0 = TSimd.Load(logits + i);
+            var z1 = TSimd.Load(logits + i + width);
+            var z2 = TSimd.Load(logits + i + 2 * width);
+            var z3 = TSimd.Load(logits + i + 3 * width);
+            if (!(exponential.Covers(z0, z1) & exponential.Covers(z2, z3))) break;
+            // The next chunk, on its way from memory while this one is computed from L1.
+            Prefetch(logits + i + ChunkLength, 4 * width);
+            var e0 = exponential.Compute(z0);
+            var e1 = exponential.Compute(z1);
+            var e2 = exponential.Compute(z2);
+            var e3 = exponential.Compute(z3);
+            if (TSink.Keeps)
+            {
+                TSimd.Store(kept + i, TSink.KeepsGaps ? exponential.Gap(z0) : e0);
+                TSimd.Store(kept + i + width, TSink.KeepsGaps ? exponential.Gap(z1) : e1);
+                TSimd.Store(kept + i + 2 * width, TSink.KeepsGaps ? exponential.Gap(z2) : e2);
+                TSimd.Store(kept + i + 3 * width, TSink.KeepsGaps ? exponential.Gap(z3) : e3);
+            }
+            (low, high) = TSimd.AddWide(e0, low, high);
+            (low1, high1) = TSimd.AddWide(e1, low1, high1);
+            (low, high) = TSimd.AddWide(e2, low, high);
+            (low1, high1) = TSimd.AddWide(e3, low1, high1);
+        }
+        double sum = TSimd.SumWide(low, high) + TSimd.SumWide(low1, high1);
+        if (i < count)
+            sum += ChunkExp<ArgumentExponential<ShiftArgument<TSimd, TVector, T>, TSimd, TVector, T>, TSink>(
+                logits + i, TSink.Keeps ? kept + i : null, count - i, exponential.General);
+        return sum;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -190,35 +251,78 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
 
     // ---- pass two ------------------------------------------------------------------------------------------
 
-    /// <summary>values ×= factor.</summary>
+    /// <summary>
+    /// destination = source × factor (<typeparamref name="TOperation"/> = <see cref="Multiply"/>) or source + offset
+    /// (<see cref="Add"/>; a −∞ gap stays −∞); in place when the two are the same. With
+    /// <paramref name="streaming"/> the destination is written past the caches (see <see cref="ISimd{TVector, T}.StoreStreaming"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Scale(T* values, int length, T factor)
+    private static void Finish<TOperation>(T* source, T* destination, int length, T operand, bool streaming)
+        where TOperation : struct, IOperation
     {
         int width = TSimd.Count;
-        var f = TSimd.Create(factor);
+        var o = TSimd.Create(operand);
         int i = 0;
+        if (streaming)
+        {
+            // Streaming stores need whole-vector alignment: the first few elements go one at a time.
+            int misaligned = (int)((nuint)destination % (nuint)(width * sizeof(T))) / sizeof(T);
+            int head = misaligned == 0 ? 0 : Math.Min(width - misaligned, length);
+            for (; i < head; i++) destination[i] = TOperation.Apply(source[i], operand);
+            for (; i <= length - width; i += width)
+                TSimd.StoreStreaming(destination + i, TOperation.Apply(TSimd.Load(source + i), o));
+        }
         for (; i <= length - 2 * width; i += 2 * width)
         {
-            TSimd.Store(values + i, TSimd.Multiply(TSimd.Load(values + i), f));
-            TSimd.Store(values + i + width, TSimd.Multiply(TSimd.Load(values + i + width), f));
+            TSimd.Store(destination + i, TOperation.Apply(TSimd.Load(source + i), o));
+            TSimd.Store(destination + i + width, TOperation.Apply(TSimd.Load(source + i + width), o));
         }
         for (; i <= length - width; i += width)
-            TSimd.Store(values + i, TSimd.Multiply(TSimd.Load(values + i), f));
+            TSimd.Store(destination + i, TOperation.Apply(TSimd.Load(source + i), o));
         if (i < length)
-            TSimd.StoreTail(values + i, length - i, TSimd.Multiply(TSimd.LoadTail(values + i, length - i, T.Zero), f));
+            TSimd.StoreTail(destination + i, length - i, TOperation.Apply(TSimd.LoadTail(source + i, length - i, T.Zero), o));
     }
 
-    /// <summary>values += offset. A −∞ gap stays −∞.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Shift(T* values, int length, T offset)
+    private interface IOperation
     {
-        int width = TSimd.Count;
-        var o = TSimd.Create(offset);
-        int i = 0;
-        for (; i <= length - width; i += width)
-            TSimd.Store(values + i, TSimd.Add(TSimd.Load(values + i), o));
-        if (i < length)
-            TSimd.StoreTail(values + i, length - i, TSimd.Add(TSimd.LoadTail(values + i, length - i, T.Zero), o));
+        static abstract TVector Apply(TVector value, TVector operand);
+        static abstract T Apply(T value, T operand);
+    }
+
+    private readonly struct Multiply : IOperation
+    {
+        public static TVector Apply(TVector value, TVector operand) => TSimd.Multiply(value, operand);
+        public static T Apply(T value, T operand) => value * operand;
+    }
+
+    private readonly struct Add : IOperation
+    {
+        public static TVector Apply(TVector value, TVector operand) => TSimd.Add(value, operand);
+        public static T Apply(T value, T operand) => value + operand;
+    }
+
+    /// <summary>
+    /// Where pass one keeps a row's exponentials or gaps: per-thread buffers that stay in L2 for rows up to
+    /// <see cref="ScratchLength"/>, so pass two reads them from cache and writes the destination once; longer rows
+    /// keep them in the destination itself and pass two works in place. The buffers are pinned and aligned to
+    /// 64 bytes, so their whole-vector loads and stores never straddle a cache line.
+    /// </summary>
+    private const int ScratchLength = Streaming.MaximumRowLength;
+
+    [ThreadStatic] private static T[]? t_scratch;
+
+    /// <summary>Scratch buffer 0 or 1 of this thread.</summary>
+    private static T* Scratch(int index)
+    {
+        var array = t_scratch ??= GC.AllocateUninitializedArray<T>(2 * ScratchLength + 64 / sizeof(T), pinned: true);
+        nuint start = (nuint)Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array));
+        return (T*)((start + 63) & ~(nuint)63) + index * ScratchLength;
+    }
+
+    /// <summary>Orders this thread's streaming stores before whatever it does next (they bypass the usual ordering).</summary>
+    private static void FenceStreaming(bool streaming)
+    {
+        if (streaming && System.Runtime.Intrinsics.X86.Sse.IsSupported) System.Runtime.Intrinsics.X86.Sse.StoreFence();
     }
 
     // ---- rows ----------------------------------------------------------------------------------------------
@@ -229,7 +333,7 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
     /// pass one learned, so a loss can be built on it.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static RowStatistics ProbabilitiesRow<TArgument>(T* z, T* destination, int length, double temperature, bool masked, double multiplier, bool writeSpecialRows = true)
+    private static RowStatistics ProbabilitiesRow<TArgument>(T* z, T* destination, int length, double temperature, bool masked, double multiplier, bool streaming, bool writeSpecialRows = true)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
         double inverse = 1 / temperature;
@@ -240,14 +344,17 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
         {
             fixed (T* chunkShifts = shifts.Span)
             {
-                var statistics = Statistics<TArgument, Keep>(z, destination, length, inverse, chunkShifts);
+                T* buffer = length <= ScratchLength ? Scratch(0) : null;
+                T* kept = buffer != null ? buffer : destination;
+                var statistics = Statistics<TArgument, Keep>(z, kept, length, inverse, chunkShifts);
                 if (statistics.Kind == RowKind.Finite)
                 {
                     int chunk = ChunkLength;
                     for (int start = 0, index = 0; start < length; start += chunk, index++)
                     {
                         double shift = (double.CreateTruncating(chunkShifts[index]) - statistics.Max) * inverse;
-                        Scale(destination + start, Math.Min(chunk, length - start), T.CreateTruncating(Math.Exp(shift) * multiplier / statistics.SumExp));
+                        T factor = T.CreateTruncating(Math.Exp(shift) * multiplier / statistics.SumExp);
+                        Finish<Multiply>(kept + start, destination + start, Math.Min(chunk, length - start), factor, streaming && buffer != null);
                     }
                     return statistics;
                 }
@@ -260,9 +367,10 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
             shifts.Return();
         }
     }
+
     /// <summary>log softmax(z/T) of one row; may be in place.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void LogProbabilitiesRow<TArgument>(T* z, T* destination, int length, double temperature, bool masked)
+    private static void LogProbabilitiesRow<TArgument>(T* z, T* destination, int length, double temperature, bool masked, bool streaming)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
         double inverse = 1 / temperature;
@@ -271,15 +379,16 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
             OneVector<TArgument>(z, destination, length, inverse, masked, 1, logarithm: true, writeSpecialRows: true);
             return;
         }
-        // Pass one leaves the gaps (z − shift)/T in the destination; pass two adds one constant a chunk,
-        // (shift − max)/T − log Σ. Every added term is ≤ 0, so |result| only grows and stays within an ulp: no
-        // exact difference is needed here.
+        // Pass one keeps the gaps (z − shift)/T; pass two adds one constant a chunk, (shift − max)/T − log Σ.
+        // Every added term is ≤ 0, so |result| only grows and stays within an ulp: no exact difference is needed here.
         var shifts = Shifts.Rent(length);
         try
         {
             fixed (T* chunkShifts = shifts.Span)
             {
-                var statistics = Statistics<TArgument, KeepGaps>(z, destination, length, inverse, chunkShifts);
+                T* buffer = length <= ScratchLength ? Scratch(0) : null;
+                T* kept = buffer != null ? buffer : destination;
+                var statistics = Statistics<TArgument, KeepGaps>(z, kept, length, inverse, chunkShifts);
                 if (statistics.Kind != RowKind.Finite)
                 {
                     SpecialRows<T>.Write(statistics.Kind, z, destination, length, logarithm: true, masked, 1);
@@ -290,7 +399,7 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
                 for (int start = 0, index = 0; start < length; start += chunk, index++)
                 {
                     double offset = (double.CreateTruncating(chunkShifts[index]) - statistics.Max) * inverse - logSum;
-                    Shift(destination + start, Math.Min(chunk, length - start), T.CreateTruncating(offset));
+                    Finish<Add>(kept + start, destination + start, Math.Min(chunk, length - start), T.CreateTruncating(offset), streaming && buffer != null);
                 }
             }
         }
@@ -395,8 +504,8 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
                 {
                     int count = Math.Min(chunk, end - begin);
                     double gap = (double.CreateTruncating(shifts[index]) - statistics.Max) * inverse;
-                    if (logarithm) Shift((T*)d + begin, count, T.CreateTruncating(gap - logSum));
-                    else Scale((T*)d + begin, count, T.CreateTruncating(Math.Exp(gap) / statistics.SumExp));
+                    if (logarithm) Finish<Add>((T*)d + begin, (T*)d + begin, count, T.CreateTruncating(gap - logSum), streaming: false);
+                    else Finish<Multiply>((T*)d + begin, (T*)d + begin, count, T.CreateTruncating(Math.Exp(gap) / statistics.SumExp), streaming: false);
                 }
             });
         }
@@ -442,27 +551,35 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
         return TSimd.Multiply(halfGap, TSimd.Create(T.CreateTruncating(2 * inverse)));
     }
 
-    private static void RowByRow<TArgument>(T* logits, T* destination, int rows, int classes, double temperature, bool masked, bool logarithm)
+    private static void RowByRow<TArgument>(T* logits, T* destination, int rows, int classes, double temperature, bool masked, bool logarithm, bool streaming)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
+        streaming &= classes <= ScratchLength;
+        if (temperature == 1 && streaming && classes >= Streaming.MinimumRowLength)
+        {
+            if (logarithm) StreamRows(logits, destination, rows, classes, new LogProbabilityRows(logits, destination, classes, masked));
+            else StreamRows(logits, destination, rows, classes, new ProbabilityRows(logits, destination, classes, masked));
+            return;
+        }
         if (logarithm)
             for (int row = 0; row < rows; row++)
-                LogProbabilitiesRow<TArgument>(logits + (nint)row * classes, destination + (nint)row * classes, classes, temperature, masked);
+                LogProbabilitiesRow<TArgument>(logits + (nint)row * classes, destination + (nint)row * classes, classes, temperature, masked, streaming);
         else
             for (int row = 0; row < rows; row++)
-                ProbabilitiesRow<TArgument>(logits + (nint)row * classes, destination + (nint)row * classes, classes, temperature, masked, 1);
+                ProbabilitiesRow<TArgument>(logits + (nint)row * classes, destination + (nint)row * classes, classes, temperature, masked, 1, streaming);
+        FenceStreaming(streaming);
     }
 
-    public static void Probabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
+    public static void Probabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked, bool streaming)
     {
-        if (temperature == 1) RowByRow<ShiftArgument<TSimd, TVector, T>>(logits, destination, rows, classes, 1, masked, logarithm: false);
-        else RowByRow<ShiftScaleArgument<TSimd, TVector, T>>(logits, destination, rows, classes, temperature, masked, logarithm: false);
+        if (temperature == 1) RowByRow<ShiftArgument<TSimd, TVector, T>>(logits, destination, rows, classes, 1, masked, logarithm: false, streaming);
+        else RowByRow<ShiftScaleArgument<TSimd, TVector, T>>(logits, destination, rows, classes, temperature, masked, logarithm: false, streaming);
     }
 
-    public static void LogProbabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
+    public static void LogProbabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked, bool streaming)
     {
-        if (temperature == 1) RowByRow<ShiftArgument<TSimd, TVector, T>>(logits, destination, rows, classes, 1, masked, logarithm: true);
-        else RowByRow<ShiftScaleArgument<TSimd, TVector, T>>(logits, destination, rows, classes, temperature, masked, logarithm: true);
+        if (temperature == 1) RowByRow<ShiftArgument<TSimd, TVector, T>>(logits, destination, rows, classes, 1, masked, logarithm: true, streaming);
+        else RowByRow<ShiftScaleArgument<TSimd, TVector, T>>(logits, destination, rows, classes, temperature, masked, logarithm: true, streaming);
     }
 
     public static void LogSumExp(T* logits, T* destination, int rows, int classes, double temperature)
@@ -544,27 +661,36 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
     /// gradient is the logits buffer itself: each element is read before it is overwritten.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void CrossEntropy(T* logits, int rows, int classes, int* labels, T* targets, in CrossEntropySettings<T> settings, T* gradient, double* losses)
+    public static void CrossEntropy(T* logits, int rows, int classes, int* labels, T* targets, in CrossEntropySettings<T> settings, T* gradient, double* losses, bool streaming)
     {
-        for (int row = 0; row < rows; row++)
+        streaming &= gradient != null && classes <= ScratchLength;
+        if (streaming && labels != null && targets == null && settings.Smoothing == 0 && classes >= Streaming.MinimumRowLength)
         {
-            nint offset = (nint)row * classes;
-            T* z = logits + offset;
-            T* g = gradient == null ? null : gradient + offset;
-            int label = labels == null ? -1 : labels[row];
-            if (labels != null && settings.HasIgnoreLabel && label == settings.IgnoreLabel)
-            {
-                losses[row] = 0;
-                if (g != null) SpecialRows<T>.Fill(g, classes, T.Zero);
-                continue;
-            }
-            T* soft = targets == null ? null : targets + offset;
-            var rowTargets = new RowTargets<T>(z, classes, label, soft, settings.Weights, settings.Smoothing, settings.Masked);
-            if (g != null && soft == null && settings.Smoothing == 0)
-                losses[row] = LabelRow(z, g, classes, label, rowTargets, settings.GradientScale);
-            else
-                losses[row] = TargetRow(z, g, classes, soft, rowTargets, settings);
+            StreamRows(logits, gradient, rows, classes, new LabelRows(logits, gradient, classes, labels, settings, losses));
+            return;
         }
+        for (int row = 0; row < rows; row++)
+            losses[row] = CrossEntropyRow(logits, classes, row, labels, targets, settings, gradient, streaming);
+        FenceStreaming(streaming);
+    }
+
+    /// <summary>One row of <see cref="CrossEntropy"/>: its loss, and its gradient when one is asked for.</summary>
+    private static double CrossEntropyRow(T* logits, int classes, int row, int* labels, T* targets, in CrossEntropySettings<T> settings, T* gradient, bool streaming)
+    {
+        nint offset = (nint)row * classes;
+        T* z = logits + offset;
+        T* g = gradient == null ? null : gradient + offset;
+        int label = labels == null ? -1 : labels[row];
+        if (labels != null && settings.HasIgnoreLabel && label == settings.IgnoreLabel)
+        {
+            if (g != null) SpecialRows<T>.Fill(g, classes, T.Zero);
+            return 0;
+        }
+        T* soft = targets == null ? null : targets + offset;
+        var rowTargets = new RowTargets<T>(z, classes, label, soft, settings.Weights, settings.Smoothing, settings.Masked);
+        if (g != null && soft == null && settings.Smoothing == 0)
+            return LabelRow(z, g, classes, label, rowTargets, settings.GradientScale, streaming);
+        return TargetRow(z, g, classes, soft, rowTargets, settings);
     }
 
     /// <summary>
@@ -573,12 +699,12 @@ internal static unsafe class RowKernels<TSimd, TVector, T>
     /// The label's logit is read first, since the gradient may overwrite it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double LabelRow(T* z, T* g, int classes, int label, in RowTargets<T> rowTargets, double scale)
+    private static double LabelRow(T* z, T* g, int classes, int label, in RowTargets<T> rowTargets, double scale, bool streaming)
     {
         double weight = rowTargets.Weight(label);
         double labelLogit = double.CreateTruncating(z[label]);
         // Special rows are left to RowTargets, which needs the +∞ positions that a written row would erase.
-        var statistics = ProbabilitiesRow<ShiftArgument<TSimd, TVector, T>>(z, g, classes, 1, masked: false, scale * weight, writeSpecialRows: false);
+        var statistics = ProbabilitiesRow<ShiftArgument<TSimd, TVector, T>>(z, g, classes, 1, masked: false, scale * weight, streaming, writeSpecialRows: false);
         if (statistics.Kind != RowKind.Finite)
             return rowTargets.SpecialRow(statistics.Kind, z, classes, g, scale);
         g[label] = T.CreateTruncating(double.CreateTruncating(g[label]) - scale * weight);

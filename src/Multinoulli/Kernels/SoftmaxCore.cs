@@ -34,13 +34,14 @@ internal static unsafe class SoftmaxCore<T> where T : unmanaged, IBinaryFloating
                 return;
             }
             nint z = (nint)source, d = (nint)target;
+            bool streaming = Streaming.Worth(rows, classes, sizeof(T));
             RowParallel.For(rows, classes, options.MaxDegreeOfParallelism, (first, count) =>
             {
                 nint offset = (nint)first * classes;
                 if (output == Output.Probabilities)
-                    Dispatch<T>.Best.Probabilities((T*)z + offset, (T*)d + offset, count, classes, temperature, masked);
+                    Dispatch<T>.Best.Probabilities((T*)z + offset, (T*)d + offset, count, classes, temperature, masked, streaming);
                 else
-                    Dispatch<T>.Best.LogProbabilities((T*)z + offset, (T*)d + offset, count, classes, temperature, masked);
+                    Dispatch<T>.Best.LogProbabilities((T*)z + offset, (T*)d + offset, count, classes, temperature, masked, streaming);
             });
         }
     }

@@ -15,10 +15,11 @@ internal static class VectorMath
     internal const int SingleShifterBits = 0x4B40_0000;
     internal const long DoubleShifterBits = 0x4338_0000_0000_0000;
 
-    private const double Ln2 = 0.693147180559945309417232121458;
+    internal const double Ln2 = 0.693147180559945309417232121458;
+    internal const double Log2E = 1.4426950408889634073599;
 
     // ln 2 − (double)ln 2: without it, double results lose |x|·2e-17 of relative accuracy.
-    private const double Ln2Low = 2.319046813846299558e-17;
+    internal const double Ln2Low = 2.319046813846299558e-17;
 
     /// <summary>
     /// exp(hi + lo) for hi ≤ 0 and |lo| ≤ ulp(hi): the exact value of an argument that does not fit in one T is
@@ -38,16 +39,43 @@ internal static class VectorMath
         var x = TSimd.Max(hi, floor);
 
         var shifter = TSimd.Create(single ? T.CreateTruncating(SingleShifter) : T.CreateTruncating(DoubleShifter));
-        var shifted = TSimd.MultiplyAdd(x, TSimd.Create(T.CreateTruncating(1.4426950408889634073599)), shifter);
+        var shifted = TSimd.MultiplyAdd(x, TSimd.Create(T.CreateTruncating(Log2E)), shifter);
         var n = TSimd.Subtract(shifted, shifter);
 
         // r = (hi − n·ln2) + lo, with ln2 = ln2High + ln2Low in T: the large parts cancel first, exactly.
-        T ln2High = T.CreateTruncating(Ln2);
-        T ln2Low = single ? T.CreateTruncating(Ln2 - double.CreateTruncating(ln2High)) : T.CreateTruncating(Ln2Low);
+        var (ln2High, ln2Low) = Ln2Parts<T>();
         var r = TSimd.MultiplyAdd(n, TSimd.Create(-ln2High), hi);
         r = TSimd.MultiplyAdd(n, TSimd.Create(-ln2Low), r);
         r = TSimd.Add(r, lo);
 
+        var p = Polynomial<TSimd, TVector, T>(r);
+
+        // 2ⁿ by adding n to the exponent field: two instructions, valid while every result is a normal number,
+        // which also rules out −∞ and NaN lanes (they were clamped below the limit). Otherwise (rare) the
+        // two-step scale rounds subnormal results once, and −∞ or anything below the floor becomes exactly 0.
+        var normal = TSimd.Create(T.CreateTruncating(single ? -86.0 : -707.0));
+        if (!TSimd.Any(TSimd.LessThan(x, normal)))
+            return TSimd.ScaleByPowerOfTwoNormal(p, shifted);
+        return TSimd.Select(TSimd.LessThan(hi, floor), TSimd.Create(T.Zero), TSimd.ScaleByPowerOfTwo(p, shifted));
+    }
+
+    /// <summary>ln 2 as high + low parts in T, so n·ln2 can be taken off in two fused multiply-adds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (T High, T Low) Ln2Parts<T>()
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        T high = T.CreateTruncating(Ln2);
+        return (high, typeof(T) == typeof(float) ? T.CreateTruncating(Ln2 - double.CreateTruncating(high)) : T.CreateTruncating(Ln2Low));
+    }
+
+    /// <summary>p(r) ≈ eʳ on |r| ≤ ln2/2 (a little beyond is harmless), p(0) = 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVector Polynomial<TSimd, TVector, T>(TVector r)
+        where TSimd : ISimd<TVector, T>
+        where TVector : unmanaged
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        bool single = typeof(T) == typeof(float);
         // e^r on |r| ≤ ln2/2 with p(0) = 1, fitted for least relative error by tools/fit_exp.py:
         // 1.7e-8 (float, degree 6), 1.2e-17 (double, degree 11).
         TVector p;
@@ -72,15 +100,7 @@ internal static class VectorMath
             p = TSimd.MultiplyAdd(p, r, Constant<TSimd, TVector, T>(0.5000000000000012));
             p = TSimd.MultiplyAdd(p, r, Constant<TSimd, TVector, T>(1.0));
         }
-        p = TSimd.MultiplyAdd(p, r, Constant<TSimd, TVector, T>(1.0));
-
-        // 2ⁿ by adding n to the exponent field: two instructions, valid while every result is a normal number,
-        // which also rules out −∞ and NaN lanes (they were clamped below the limit). Otherwise (rare) the
-        // two-step scale rounds subnormal results once, and −∞ or anything below the floor becomes exactly 0.
-        var normal = TSimd.Create(T.CreateTruncating(single ? -86.0 : -707.0));
-        if (!TSimd.Any(TSimd.LessThan(x, normal)))
-            return TSimd.ScaleByPowerOfTwoNormal(p, shifted);
-        return TSimd.Select(TSimd.LessThan(hi, floor), TSimd.Create(T.Zero), TSimd.ScaleByPowerOfTwo(p, shifted));
+        return TSimd.MultiplyAdd(p, r, Constant<TSimd, TVector, T>(1.0));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -21,6 +21,12 @@ internal unsafe interface ISimd<TVector, T>
 
     static abstract void Store(T* destination, TVector value);
 
+    /// <summary>
+    /// Stores past the caches (a non-temporal store) to an address aligned to a whole vector: for output too large
+    /// to stay cached, it saves reading each destination line from memory before overwriting it.
+    /// </summary>
+    static abstract void StoreStreaming(T* destination, TVector value);
+
     /// <summary>Stores the first <paramref name="count"/> (≤ Count) lanes; never writes past them.</summary>
     static abstract void StoreTail(T* destination, int count, TVector value);
 
@@ -40,6 +46,9 @@ internal unsafe interface ISimd<TVector, T>
     static abstract TVector Select(TVector mask, TVector whenTrue, TVector whenFalse);
     static abstract bool Any(TVector mask);
     static abstract bool All(TVector mask);
+
+    /// <summary>True when every lane of <paramref name="values"/> is ≥ <paramref name="bound"/>; false for any NaN lane.</summary>
+    static abstract bool AllAtLeast(TVector values, TVector bound);
 
     static abstract T MaxAcross(TVector value);
 

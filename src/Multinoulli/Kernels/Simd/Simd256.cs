@@ -30,6 +30,9 @@ internal readonly unsafe struct Simd256<T> : ISimd<Vector256<T>, T>
     public static void Store(T* destination, Vector256<T> value) => value.Store(destination);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreStreaming(T* destination, Vector256<T> value) => value.StoreAlignedNonTemporal(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreTail(T* destination, int count, Vector256<T> value)
     {
         var mask = TailMask(count);
@@ -83,6 +86,9 @@ internal readonly unsafe struct Simd256<T> : ISimd<Vector256<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool All(Vector256<T> mask) => mask.ExtractMostSignificantBits() == (1ul << Vector256<T>.Count) - 1;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AllAtLeast(Vector256<T> values, Vector256<T> bound) => Vector256.GreaterThanOrEqualAll(values, bound);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T MaxAcross(Vector256<T> value)

@@ -32,6 +32,9 @@ internal readonly unsafe struct Simd512<T> : ISimd<Vector512<T>, T>
     public static void Store(T* destination, Vector512<T> value) => value.Store(destination);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreStreaming(T* destination, Vector512<T> value) => value.StoreAlignedNonTemporal(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreTail(T* destination, int count, Vector512<T> value)
     {
         if (typeof(T) == typeof(float))
@@ -86,6 +89,9 @@ internal readonly unsafe struct Simd512<T> : ISimd<Vector512<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool All(Vector512<T> mask) => mask.ExtractMostSignificantBits() == (1ul << Vector512<T>.Count) - 1;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AllAtLeast(Vector512<T> values, Vector512<T> bound) => Vector512.GreaterThanOrEqualAll(values, bound);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T MaxAcross(Vector512<T> value)

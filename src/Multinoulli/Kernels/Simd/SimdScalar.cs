@@ -22,6 +22,9 @@ internal readonly unsafe struct SimdScalar<T> : ISimd<T, T>
     public static void Store(T* destination, T value) => *destination = value;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreStreaming(T* destination, T value) => *destination = value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreTail(T* destination, int count, T value)
     {
         if (count > 0) *destination = value;
@@ -59,6 +62,9 @@ internal readonly unsafe struct SimdScalar<T> : ISimd<T, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool All(T mask) => IsSet(mask);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AllAtLeast(T values, T bound) => values >= bound;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T MaxAcross(T value) => value;

@@ -1,0 +1,175 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Multinoulli.Kernels.Simd;
+
+namespace Multinoulli.Kernels;
+
+/// <summary>How pass one turns a vector of logits into exp((z − shift)/T), with the shift fixed for a chunk.</summary>
+internal interface IChunkExponential<TVector>
+    where TVector : unmanaged
+{
+    /// <summary>exp((z − shift)/T) of each lane: exactly 0 for −∞, NaN for NaN.</summary>
+    TVector Compute(TVector logits);
+
+    /// <summary>(z − shift)/T rounded once, what log-probabilities keep.</summary>
+    TVector Gap(TVector logits);
+}
+
+/// <summary>The general exponential: the exact argument of <typeparamref name="TArgument"/>, then <see cref="VectorMath.Exp{TSimd, TVector, T}"/>.</summary>
+internal readonly struct ArgumentExponential<TArgument, TSimd, TVector, T>(TArgument argument) : IChunkExponential<TVector>
+    where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+    where TSimd : ISimd<TVector, T>
+    where TVector : unmanaged
+    where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TVector Compute(TVector logits)
+    {
+        argument.Compute(logits, out var hi, out var lo);
+        return VectorMath.Exp<TSimd, TVector, T>(hi, lo);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TVector Gap(TVector logits)
+    {
+        argument.Compute(logits, out var hi, out _);
+        return hi;
+    }
+}
+
+/// <summary>
+/// exp(z − s) at unit temperature for a shift s (the running maximum) within ±2¹⁷: the exponential softmax spends
+/// nearly all its time in, in about half the instructions of the general one. Rather than form z − s, whose
+/// rounding would need the exact-difference correction of <see cref="ShiftArgument{TSimd, TVector, T}"/>, it
+/// reduces z itself, z = N·ln2/m + r with N = round(m·z/ln2) and r from two fused multiply-adds (exact to half
+/// an ulp of r), and puts the shift into the scale: e^(z − s) = 2^⌊(N − m·k)/m⌋ · c·2^(j/m) · eʳ with
+/// k = round(s/ln2), j = N mod m and c = e^(k·ln2 − s), a constant of the chunk computed in float64.
+/// With 512-bit float vectors m = 16 and the sixteen values c·2^(j/16) are one register, looked up with one
+/// permute, so |r| ≤ ln2/32 and a cubic gives eʳ; otherwise m = 1 and a polynomial of degree 6 (float) or 11
+/// (double). From the first pair of vectors with a lane more than 85 below the shift (whose result might not
+/// be a normal number), a −∞ or a NaN, the rest of the chunk takes the general path.
+/// </summary>
+internal readonly struct ChunkExponential<TSimd, TVector, T>
+    where TSimd : ISimd<TVector, T>
+    where TVector : unmanaged
+    where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    // |s| ≤ 2¹⁷ keeps |m·N| below 2²², where the shifter and the two-part ln2 stay exact, and the rounding of
+    // m·log2e in T moves N by at most a fifth: r stays within the polynomial's range.
+    private const double ShiftLimit = 1 << 17;
+
+    private static bool UsesTable
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => typeof(TVector) == typeof(Vector512<float>);
+    }
+
+    private static int Steps => UsesTable ? 16 : 1;
+
+    private readonly TVector _shifter;   // the shifter minus m·k, an integer: m·z·log2e + it holds N − m·k in its low bits
+    private readonly TVector _floor;     // s − 85 (float) or s − 705 (double): above it every result is normal
+    private readonly TVector _scale;     // c·2^(j/16) in lane j (table), or c in every lane
+    private readonly TVector _shift;
+    private readonly ArgumentExponential<ShiftArgument<TSimd, TVector, T>, TSimd, TVector, T> _general;
+
+    private ChunkExponential(T shift)
+    {
+        bool single = typeof(T) == typeof(float);
+        double s = double.CreateTruncating(shift);
+        double k = Math.Round(s * VectorMath.Log2E);
+        double shifter = single ? VectorMath.SingleShifter : VectorMath.DoubleShifter;
+        _shifter = TSimd.Create(T.CreateTruncating(shifter - Steps * k));
+        _floor = TSimd.Create(T.CreateTruncating(s - (single ? 85 : 705)));
+        // k·ln2 − s with the product exact inside the fused multiply-add: |result| ≤ 0.35, so it is accurate to 1e-17.
+        double correction = Math.Exp(Math.FusedMultiplyAdd(k, VectorMath.Ln2, -s) + k * VectorMath.Ln2Low);
+        if (UsesTable)
+        {
+            // c·2^(j/16) rounded once from float64: one multiplication of two vectors, not sixteen powers a chunk.
+            var scale = Vector512.Create(correction);
+            var table = Vector512.Narrow(scale * Vector512.Create(PowersOfTwo), scale * Vector512.Create(PowersOfTwo[8..]));
+            _scale = Unsafe.As<Vector512<float>, TVector>(ref table);
+        }
+        else
+        {
+            _scale = TSimd.Create(T.CreateTruncating(correction));
+        }
+        _shift = TSimd.Create(shift);
+        _general = new(ShiftArgument<TSimd, TVector, T>.Create(shift, T.Zero, 1));
+    }
+
+    /// <summary>2^(j/16) for j = 0 … 15, correctly rounded to float64.</summary>
+    private static ReadOnlySpan<double> PowersOfTwo =>
+    [
+        1.0, 1.0442737824274138, 1.0905077326652577, 1.1387886347566916,
+        1.189207115002721, 1.2418578120734840, 1.2968395546510096, 1.3542555469368927,
+        1.4142135623730951, 1.4768261459394993, 1.5422108254079407, 1.6104903319492543,
+        1.6817928305074290, 1.7562521603732995, 1.8340080864093424, 1.9152065613971474,
+    ];
+
+    /// <summary>The fast exponential for this shift, or false when |shift| is beyond its range.</summary>
+    public static bool TryCreate(T shift, out ChunkExponential<TSimd, TVector, T> exponential)
+    {
+        exponential = default;
+        if (!(T.Abs(shift) <= T.CreateTruncating(ShiftLimit))) return false;
+        exponential = new ChunkExponential<TSimd, TVector, T>(shift);
+        return true;
+    }
+
+    /// <summary>The general exponential with the same shift, for the vectors <see cref="Covers"/> refuses.</summary>
+    public ArgumentExponential<ShiftArgument<TSimd, TVector, T>, TSimd, TVector, T> General => _general;
+
+    /// <summary>Whether every lane of both vectors is within the fast path's range (false for −∞ and NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Covers(TVector first, TVector second) => TSimd.AllAtLeast(first, _floor) & TSimd.AllAtLeast(second, _floor);
+
+    /// <summary>exp(z − s) for a vector <see cref="Covers"/> accepts.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TVector Compute(TVector logits) =>
+        // The maximum itself gets exactly 1, as in the general path, whatever the roundings: then Σ ≥ 1, and
+        // log Σ (the log-probability of a dominant class) is accurate in relative terms, not only to 1e-7.
+        TSimd.Select(TSimd.Equal(logits, _shift), TSimd.Create(T.One), Reduced(logits));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private TVector Reduced(TVector logits)
+    {
+        if (UsesTable)
+        {
+            var result = TableExp(Unsafe.As<TVector, Vector512<float>>(ref logits));
+            return Unsafe.As<Vector512<float>, TVector>(ref result);
+        }
+        var shifted = TSimd.MultiplyAdd(logits, TSimd.Create(T.CreateTruncating(VectorMath.Log2E)), _shifter);
+        var n = TSimd.Subtract(shifted, _shifter);
+        var (ln2High, ln2Low) = VectorMath.Ln2Parts<T>();
+        var r = TSimd.MultiplyAdd(n, TSimd.Create(-ln2High), logits);
+        r = TSimd.MultiplyAdd(n, TSimd.Create(-ln2Low), r);
+        var p = TSimd.Multiply(VectorMath.Polynomial<TSimd, TVector, T>(r), _scale);
+        return TSimd.ScaleByPowerOfTwoNormal(p, shifted);
+    }
+
+    /// <summary>The sixteen-step form for 512-bit float vectors: seven multiply-adds, one permute, three integer operations.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Vector512<float> TableExp(Vector512<float> z)
+    {
+        var shifter = Unsafe.As<TVector, Vector512<float>>(ref Unsafe.AsRef(in _shifter));
+        var table = Unsafe.As<TVector, Vector512<float>>(ref Unsafe.AsRef(in _scale));
+        var shifted = Vector512.FusedMultiplyAdd(z, Vector512.Create((float)(16 * VectorMath.Log2E)), shifter);
+        var n = shifted - shifter;
+        var (ln2High, ln2Low) = VectorMath.Ln2Parts<float>();
+        // ln2/16 in two parts: dividing each part of ln2 by 16 is exact.
+        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-ln2High / 16), z);
+        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-ln2Low / 16), r);
+        // eʳ on |r| ≤ ln2/32 (a little more for large |z|): the cubic's error is below 4e-8.
+        var q = Vector512.FusedMultiplyAdd(Vector512.Create(1f / 6), r, Vector512.Create(0.5f));
+        q = Vector512.FusedMultiplyAdd(q, r, Vector512<float>.One);
+        q = Vector512.FusedMultiplyAdd(q, r, Vector512<float>.One);
+        var bits = shifted.AsInt32();
+        var scaled = q * Avx512F.PermuteVar16x32(table, bits);
+        // (N − 16k)/16 rounded down, into the exponent field: the shifter's own bits fall off both ends.
+        return (scaled.AsInt32() + Vector512.ShiftLeft(Vector512.ShiftRightLogical(bits, 4), 23)).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TVector Gap(TVector logits) => TSimd.Subtract(logits, _shift);
+}
