@@ -6,39 +6,6 @@ using Multinoulli.Kernels.Simd;
 
 namespace Multinoulli.Kernels;
 
-/// <summary>How pass one turns a vector of logits into exp((z − shift)/T), with the shift fixed for a chunk.</summary>
-internal interface IChunkExponential<TVector>
-    where TVector : unmanaged
-{
-    /// <summary>exp((z − shift)/T) of each lane: exactly 0 for −∞, NaN for NaN.</summary>
-    TVector Compute(TVector logits);
-
-    /// <summary>(z − shift)/T rounded once, what log-probabilities keep.</summary>
-    TVector Gap(TVector logits);
-}
-
-/// <summary>The general exponential: the exact argument of <typeparamref name="TArgument"/>, then <see cref="VectorMath.Exp{TSimd, TVector, T}"/>.</summary>
-internal readonly struct ArgumentExponential<TArgument, TSimd, TVector, T>(TArgument argument) : IChunkExponential<TVector>
-    where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
-    where TSimd : ISimd<TVector, T>
-    where TVector : unmanaged
-    where T : unmanaged, IBinaryFloatingPointIeee754<T>
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public TVector Compute(TVector logits)
-    {
-        argument.Compute(logits, out var hi, out var lo);
-        return VectorMath.Exp<TSimd, TVector, T>(hi, lo);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public TVector Gap(TVector logits)
-    {
-        argument.Compute(logits, out var hi, out _);
-        return hi;
-    }
-}
-
 /// <summary>
 /// exp(z − s) at unit temperature for a shift s (the running maximum) within ±2¹⁷: the exponential softmax spends
 /// nearly all its time in, in about half the instructions of the general one. Rather than form z − s, whose
@@ -72,7 +39,7 @@ internal readonly struct ChunkExponential<TSimd, TVector, T>
     private readonly TVector _floor;     // s − 85 (float) or s − 705 (double): above it every result is normal
     private readonly TVector _scale;     // c·2^(j/16) in lane j (table), or c in every lane
     private readonly TVector _shift;
-    private readonly ArgumentExponential<ShiftArgument<TSimd, TVector, T>, TSimd, TVector, T> _general;
+    private readonly ShiftArgument<TSimd, TVector, T> _general;
 
     private ChunkExponential(T shift)
     {
@@ -96,7 +63,7 @@ internal readonly struct ChunkExponential<TSimd, TVector, T>
             _scale = TSimd.Create(T.CreateTruncating(correction));
         }
         _shift = TSimd.Create(shift);
-        _general = new(ShiftArgument<TSimd, TVector, T>.Create(shift, T.Zero, 1));
+        _general = ShiftArgument<TSimd, TVector, T>.Create(shift, T.Zero, 1);
     }
 
     /// <summary>2^(j/16) for j = 0 … 15, correctly rounded to float64.</summary>
@@ -117,8 +84,8 @@ internal readonly struct ChunkExponential<TSimd, TVector, T>
         return true;
     }
 
-    /// <summary>The general exponential with the same shift, for the vectors <see cref="Covers"/> refuses.</summary>
-    public ArgumentExponential<ShiftArgument<TSimd, TVector, T>, TSimd, TVector, T> General => _general;
+    /// <summary>The general (exact-difference) argument with the same shift, for the vectors <see cref="Covers"/> refuses.</summary>
+    public ShiftArgument<TSimd, TVector, T> General => _general;
 
     /// <summary>Whether every lane of both vectors is within the fast path's range (false for −∞ and NaN).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -108,7 +108,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             T* kept = TSink.Keeps ? exponentials + start : null;
             double term = typeof(TArgument) == typeof(ShiftArgument<TSimd, TVector, T>) && ChunkExponential<TSimd, TVector, T>.TryCreate(runningMax, out var fast)
                 ? ChunkExpFast<TSink>(block, kept, count, fast)
-                : ChunkExp<ArgumentExponential<TArgument, TSimd, TVector, T>, TSink>(block, kept, count, new(TArgument.Create(runningMax, T.Zero, inverseTemperature)));
+                : ChunkExp<TArgument, TSink>(block, kept, count, TArgument.Create(runningMax, T.Zero, inverseTemperature));
             double total = sum + term;
             compensation += Math.Abs(sum) >= Math.Abs(term) ? (sum - total) + term : (term - total) + sum;
             sum = total;
@@ -147,8 +147,8 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     /// primitives as calls.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static double ChunkExp<TExponential, TSink>(T* logits, T* kept, int count, TExponential exponential)
-        where TExponential : struct, IChunkExponential<TVector>
+    private static double ChunkExp<TArgument, TSink>(T* logits, T* kept, int count, TArgument argument)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
         where TSink : struct, ISink
     {
         int width = TSimd.Count;
@@ -160,20 +160,20 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         // 1 + 1.6e-6 to float precision, and the log-probability of a dominant class (−1.6e-6) with it.
         for (; i <= count - width; i += width)
         {
-            var z = TSimd.Load(logits + i);
-            var e = exponential.Compute(z);
-            if (TSink.Keeps) TSimd.Store(kept + i, TSink.KeepsGaps ? exponential.Gap(z) : e);
+            argument.Compute(TSimd.Load(logits + i), out var hi, out var lo);
+            var e = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
+            if (TSink.Keeps) TSimd.Store(kept + i, TSink.KeepsGaps ? hi : e);
             (low, high) = TSimd.AddWide(e, low, high);
         }
         for (; i < count; i += width)
         {
             // −∞ in the spare lanes of the last vector: their exponential is exactly 0.
             int rest = count - i;
-            var z = rest >= width ? TSimd.Load(logits + i) : TSimd.LoadTail(logits + i, rest, T.NegativeInfinity);
-            var e = exponential.Compute(z);
+            argument.Compute(rest >= width ? TSimd.Load(logits + i) : TSimd.LoadTail(logits + i, rest, T.NegativeInfinity), out var hi, out var lo);
+            var e = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
             if (TSink.Keeps)
             {
-                var value = TSink.KeepsGaps ? exponential.Gap(z) : e;
+                var value = TSink.KeepsGaps ? hi : e;
                 if (rest >= width) TSimd.Store(kept + i, value);
                 else TSimd.StoreTail(kept + i, rest, value);
             }
@@ -192,7 +192,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     }
 
     /// <summary>
-    /// <see cref="ChunkExp{TExponential, TSink}"/> at unit temperature with the fast exponential, for as long as
+    /// <see cref="ChunkExp{TArgument, TSink}"/> at unit temperature with the fast exponential, for as long as
     /// the logits stay within its range; the rest of the chunk, from the first pair of vectors outside it, goes to
     /// the general path with the same shift. That path is a call after the loop, not inside it: a call in the
     /// loop would make the JIT keep the accumulators in memory.
@@ -236,17 +236,8 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         }
         double sum = TSimd.SumWide(low, high) + TSimd.SumWide(low1, high1);
         if (i < count)
-            sum += ChunkExp<ArgumentExponential<ShiftArgument<TSimd, TVector, T>, TSimd, TVector, T>, TSink>(
-                logits + i, TSink.Keeps ? kept + i : null, count - i, exponential.General);
+            sum += ChunkExp<ShiftArgument<TSimd, TVector, T>, TSink>(logits + i, TSink.Keeps ? kept + i : null, count - i, exponential.General);
         return sum;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVector ExpOf<TArgument>(T* logits, TArgument argument)
-        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
-    {
-        argument.Compute(TSimd.Load(logits), out var hi, out var lo);
-        return VectorMath.Exp<TSimd, TVector, T>(hi, lo);
     }
 
     // ---- pass two ------------------------------------------------------------------------------------------
@@ -311,6 +302,9 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
 
     [ThreadStatic] private static T[]? t_scratch;
 
+    /// <summary>Where pass one of a row keeps its values: scratch buffer 0 when the row fits, else the destination.</summary>
+    private static T* Kept(int length, T* destination) => length <= ScratchLength ? Scratch(0) : destination;
+
     /// <summary>Scratch buffer 0 or 1 of this thread.</summary>
     private static T* Scratch(int index)
     {
@@ -344,8 +338,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         {
             fixed (T* chunkShifts = shifts.Span)
             {
-                T* buffer = length <= ScratchLength ? Scratch(0) : null;
-                T* kept = buffer != null ? buffer : destination;
+                T* kept = Kept(length, destination);
                 var statistics = Statistics<TArgument, Keep>(z, kept, length, inverse, chunkShifts);
                 if (statistics.Kind == RowKind.Finite)
                 {
@@ -354,7 +347,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
                     {
                         double shift = (double.CreateTruncating(chunkShifts[index]) - statistics.Max) * inverse;
                         T factor = T.CreateTruncating(Math.Exp(shift) * multiplier / statistics.SumExp);
-                        Finish<Multiply>(kept + start, destination + start, Math.Min(chunk, length - start), factor, streaming && buffer != null);
+                        Finish<Multiply>(kept + start, destination + start, Math.Min(chunk, length - start), factor, streaming && kept != destination);
                     }
                     return statistics;
                 }
@@ -386,8 +379,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         {
             fixed (T* chunkShifts = shifts.Span)
             {
-                T* buffer = length <= ScratchLength ? Scratch(0) : null;
-                T* kept = buffer != null ? buffer : destination;
+                T* kept = Kept(length, destination);
                 var statistics = Statistics<TArgument, KeepGaps>(z, kept, length, inverse, chunkShifts);
                 if (statistics.Kind != RowKind.Finite)
                 {
@@ -399,7 +391,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
                 for (int start = 0, index = 0; start < length; start += chunk, index++)
                 {
                     double offset = (double.CreateTruncating(chunkShifts[index]) - statistics.Max) * inverse - logSum;
-                    Finish<Add>(kept + start, destination + start, Math.Min(chunk, length - start), T.CreateTruncating(offset), streaming && buffer != null);
+                    Finish<Add>(kept + start, destination + start, Math.Min(chunk, length - start), T.CreateTruncating(offset), streaming && kept != destination);
                 }
             }
         }

@@ -9,11 +9,11 @@ internal static class Streaming
     /// <summary>Output at least this large could not stay in the caches anyway.</summary>
     private const long MinimumBytes = 16L << 20;
 
-    /// <summary>Rows this short finish too soon for the pipeline to pay; the scratch buffers hold rows up to the maximum.</summary>
+    /// <summary>Rows this short finish too soon for the pipeline to pay.</summary>
     public const int MinimumRowLength = 1024;
 
+    /// <summary>The longest row the scratch buffers hold; the kernels stream nothing longer, whatever they are asked.</summary>
     public const int MaximumRowLength = 1 << 16;
 
-    public static bool Worth(long rows, int classes, int elementSize) =>
-        rows * classes * elementSize >= MinimumBytes && classes <= MaximumRowLength;
+    public static bool Worth(long rows, int classes, int elementSize) => rows * classes * elementSize >= MinimumBytes;
 }
