@@ -553,13 +553,36 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             else StreamRows(logits, destination, rows, classes, new ProbabilityRows(logits, destination, classes, masked));
             return;
         }
+        int done = !logarithm && UsesBlocks(classes, temperature) ? ProbabilityBlocks(logits, destination, rows, classes, masked) : 0;
         if (logarithm)
-            for (int row = 0; row < rows; row++)
+            for (int row = done; row < rows; row++)
                 LogProbabilitiesRow<TArgument>(logits + (nint)row * classes, destination + (nint)row * classes, classes, temperature, masked, streaming);
         else
-            for (int row = 0; row < rows; row++)
+            for (int row = done; row < rows; row++)
                 ProbabilitiesRow<TArgument>(logits + (nint)row * classes, destination + (nint)row * classes, classes, temperature, masked, 1, streaming);
         FenceStreaming(streaming);
+    }
+
+    /// <summary>Whether whole blocks of 16 rows (<see cref="RowBlocks"/>) take these rows: 512-bit float, short rows, unit temperature.</summary>
+    private static bool UsesBlocks(int classes, double temperature) =>
+        typeof(TVector) == typeof(System.Runtime.Intrinsics.Vector512<float>) && temperature == 1 && RowBlocks.Apply(classes);
+
+    /// <summary>
+    /// softmax of every whole block of 16 rows (<see cref="RowBlocks"/>); a block the fast path refuses goes row by
+    /// row and the blocks resume after it. Returns the rows done.
+    /// </summary>
+    private static int ProbabilityBlocks(T* logits, T* destination, int rows, int classes, bool masked)
+    {
+        byte* scratch = stackalloc byte[RowBlocks.ScratchBytes];
+        int done = 0;
+        while (true)
+        {
+            nint offset = (nint)done * classes;
+            done += RowBlocks.Probabilities((float*)(logits + offset), (float*)(destination + offset), rows - done, classes, scratch);
+            if (rows - done < RowBlocks.Rows) return done;
+            for (int end = done + RowBlocks.Rows; done < end; done++)
+                ProbabilitiesRow<ShiftArgument<TSimd, TVector, T>>(logits + (nint)done * classes, destination + (nint)done * classes, classes, 1, masked, 1, streaming: false);
+        }
     }
 
     public static void Probabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked, bool streaming)

@@ -1,0 +1,206 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Multinoulli.Kernels;
+
+/// <summary>
+/// softmax of 16 float rows at a time when rows are short (2 to 16 classes), with AVX-512. Row by row, a 10-class
+/// row spends its time in reductions across one vector and in the latency of one exponential; a block of 16 rows
+/// is <c>classes</c> whole vectors in memory order, so every exponential fills a vector and the 16 row sums come
+/// out of a few shuffles and additions (<see cref="BlockPlan"/>). The blocks are pipelined: block k's exponentials
+/// and sums are computed while block k − 1, kept in L1, is divided by its sums and written, which hides the
+/// division's latency.
+/// </summary>
+/// <remarks>
+/// No shift is subtracted: exp(z) itself is exact enough, and the row's Σ is checked instead. While every row of
+/// a block has Σ exp(z) in [2⁻²⁰, 2⁸¹], each probability ≥ 1e-30 comes from a normal exp(z) with a full
+/// significand (see <see cref="ScaledExp"/>), and 1/Σ is normal. Ordinary classifier logits (a row's largest
+/// within about [−14, 56]) always pass; a block with any other row (a NaN, a +∞, a row of −∞, logits far from
+/// 0) is left to the row-by-row path with its shift.
+/// </remarks>
+internal static unsafe class RowBlocks
+{
+    /// <summary>Rows a block holds: one per lane of a 512-bit float vector.</summary>
+    public const int Rows = 16;
+
+    public const int MinimumClasses = 2;
+    public const int MaximumClasses = 16;
+
+    /// <summary>Scratch a thread needs for <see cref="Probabilities"/>: two blocks of exponentials and room to reduce one, aligned.</summary>
+    public const int ScratchBytes = (3 * MaximumClasses + 1) * 64;
+
+    // Σ 2⁴⁶·exp(z) in range: [2²⁶, 2¹²⁷] is Σ exp(z) in [2⁻²⁰, 2⁸¹].
+    private const float SmallestSum = 67108864f;
+    private const float LargestSum = 1.7014118e38f;
+
+    /// <summary>Whether blocks run here for rows of <paramref name="classes"/> float logits.</summary>
+    public static bool Apply(int classes) =>
+        Avx512F.IsSupported && classes >= MinimumClasses && classes <= MaximumClasses;
+
+    /// <summary>
+    /// softmax of the whole blocks of 16 rows from the start of <paramref name="logits"/>, until a block that the
+    /// fast path refuses: returns the number of rows written (a multiple of 16). That block, untouched, is the
+    /// caller's; <paramref name="destination"/> may be <paramref name="logits"/>. <paramref name="scratch"/>
+    /// holds <see cref="ScratchBytes"/>.
+    /// </summary>
+    public static int Probabilities(float* logits, float* destination, int rows, int classes, byte* scratch)
+    {
+        var plan = BlockPlan.For(classes);
+        var kept = (Vector512<float>*)(((nint)scratch + 63) & ~(nint)63);
+        return classes == 10
+            ? Pipeline<TenClasses>(logits, destination, rows / Rows, plan, kept)
+            : Pipeline<AnyClasses>(logits, destination, rows / Rows, plan, kept);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static int Pipeline<TBlock>(float* logits, float* destination, int blocks, BlockPlan plan, Vector512<float>* kept)
+        where TBlock : struct, IBlock
+    {
+        int length = plan.Classes * Rows;
+        var inverse = Vector512<float>.Zero;
+        int k = 0;
+        for (; k < blocks; k++)
+        {
+            var here = kept + (k & 1) * MaximumClasses;
+            var sums = TBlock.Exponentials(logits + (nint)k * length, here, plan, kept + 2 * MaximumClasses);
+            if (k > 0) TBlock.Scale(kept + ((k - 1) & 1) * MaximumClasses, inverse, destination + (nint)(k - 1) * length, plan);
+            if (!InRange(sums)) return k * Rows;
+            inverse = Vector512<float>.One / sums;
+        }
+        if (k > 0) TBlock.Scale(kept + ((k - 1) & 1) * MaximumClasses, inverse, destination + (nint)(k - 1) * length, plan);
+        return k * Rows;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool InRange(Vector512<float> sums) =>
+        // A NaN sum fails: every comparison with NaN is false.
+        Vector512.GreaterThanOrEqualAll(sums, Vector512.Create(SmallestSum)) && Vector512.LessThanOrEqualAll(sums, Vector512.Create(LargestSum));
+
+    /// <summary>One block's two halves: its exponentials (kept) and row sums, then the kept exponentials scaled and written.</summary>
+    private interface IBlock
+    {
+        static abstract Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work);
+        static abstract void Scale(Vector512<float>* kept, Vector512<float> inverse, float* destination, BlockPlan plan);
+    }
+
+    /// <summary>Any row length, looping over the block's vectors.</summary>
+    private readonly struct AnyClasses : IBlock
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work)
+        {
+            for (int v = 0; v < plan.Classes; v++)
+                kept[v] = ScaledExp(Vector512.Load(logits + v * Rows));
+            return plan.Sum(kept, work);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Scale(Vector512<float>* kept, Vector512<float> inverse, float* destination, BlockPlan plan)
+        {
+            for (int v = 0; v < plan.Classes; v++)
+                Vector512.Store(kept[v] * plan.Broadcast(inverse, v), destination + v * Rows);
+        }
+    }
+
+    /// <summary>
+    /// Ten classes (a digit classifier's row), written out so that every vector stays in a register: the loops of
+    /// <see cref="AnyClasses"/> keep values in memory and cost a third more time here.
+    /// </summary>
+    private readonly struct TenClasses : IBlock
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work)
+        {
+            var e0 = ScaledExp(Vector512.Load(logits));
+            var e1 = ScaledExp(Vector512.Load(logits + 16));
+            var e2 = ScaledExp(Vector512.Load(logits + 32));
+            var e3 = ScaledExp(Vector512.Load(logits + 48));
+            var e4 = ScaledExp(Vector512.Load(logits + 64));
+            var e5 = ScaledExp(Vector512.Load(logits + 80));
+            var e6 = ScaledExp(Vector512.Load(logits + 96));
+            var e7 = ScaledExp(Vector512.Load(logits + 112));
+            var e8 = ScaledExp(Vector512.Load(logits + 128));
+            var e9 = ScaledExp(Vector512.Load(logits + 144));
+            kept[0] = e0; kept[1] = e1; kept[2] = e2; kept[3] = e3; kept[4] = e4;
+            kept[5] = e5; kept[6] = e6; kept[7] = e7; kept[8] = e8; kept[9] = e9;
+            var h0 = BlockPlan.AddPairs(e0, e1);
+            var h1 = BlockPlan.AddPairs(e2, e3);
+            var h2 = BlockPlan.AddPairs(e4, e5);
+            var h3 = BlockPlan.AddPairs(e6, e7);
+            var h4 = BlockPlan.AddPairs(e8, e9);
+            var c = plan.Chains;
+            var s0 = Chain(h0, h1, h2, h3, h4, c);
+            var s1 = Chain(h0, h1, h2, h3, h4, c + 4);
+            var s2 = Chain(h0, h1, h2, h3, h4, c + 8);
+            var s3 = Chain(h0, h1, h2, h3, h4, c + 12);
+            var s4 = Chain(h0, h1, h2, h3, h4, c + 16);
+            return ((s0 + s1) + (s2 + s3)) + s4;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Chain(Vector512<float> h0, Vector512<float> h1, Vector512<float> h2, Vector512<float> h3, Vector512<float> h4, Vector512<int>* indices) =>
+            Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(
+                h0, indices[0], h1), indices[1], h2), indices[2], h3), indices[3], h4);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Scale(Vector512<float>* kept, Vector512<float> inverse, float* destination, BlockPlan plan)
+        {
+            Vector512.Store(kept[0] * plan.Broadcast(inverse, 0), destination);
+            Vector512.Store(kept[1] * plan.Broadcast(inverse, 1), destination + 16);
+            Vector512.Store(kept[2] * plan.Broadcast(inverse, 2), destination + 32);
+            Vector512.Store(kept[3] * plan.Broadcast(inverse, 3), destination + 48);
+            Vector512.Store(kept[4] * plan.Broadcast(inverse, 4), destination + 64);
+            Vector512.Store(kept[5] * plan.Broadcast(inverse, 5), destination + 80);
+            Vector512.Store(kept[6] * plan.Broadcast(inverse, 6), destination + 96);
+            Vector512.Store(kept[7] * plan.Broadcast(inverse, 7), destination + 112);
+            Vector512.Store(kept[8] * plan.Broadcast(inverse, 8), destination + 128);
+            Vector512.Store(kept[9] * plan.Broadcast(inverse, 9), destination + 144);
+        }
+    }
+
+    /// <summary>
+    /// 2⁴⁶·exp(z) for float logits: z = N·ln2/16 + r (two fused multiply-adds, exact to half an ulp of r), a cubic
+    /// for eʳ on |r| ≤ ln2/32, 2^(j/16) from a register by one permute, and 2^(⌊N/16⌋ + 46) added to the exponent
+    /// field with integer instructions (scalef would take two slots of the multiply-add unit, which is what this
+    /// kernel waits on). The factor keeps every result from z = −119 up a normal number, and a Σ of at least 2²⁶
+    /// takes anything at −119 or below, −∞ included, to exactly 0 in the product. A NaN stays NaN; a logit above
+    /// 56.1 (+∞ included) gives a result above 2¹²⁷ or NaN, which puts its row's Σ out of range.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ScaledExp(Vector512<float> z)
+    {
+        // vmaxps and vminps return their second operand when either is NaN: a NaN survives both clamps. Up to 57
+        // the power of two does not wrap around the exponent field: a result above 2¹²⁷ (z > 56.1) is too large
+        // or NaN, and its row's Σ out of range.
+        var x = Avx512F.Min(Vector512.Create(57f), Avx512F.Max(Vector512.Create(-119f), z));
+        var shifter = Vector512.Create(VectorMath.SingleShifter + 16 * Bias);
+        var shifted = Vector512.FusedMultiplyAdd(x, Vector512.Create((float)(16 * VectorMath.Log2E)), shifter);
+        var n = shifted - shifter;
+        var (ln2High, ln2Low) = VectorMath.Ln2Parts<float>();
+        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-ln2High / 16), x);
+        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-ln2Low / 16), r);
+        // eʳ on |r| ≤ ln2/32: the cubic's error is below 4e-8.
+        var q = Vector512.FusedMultiplyAdd(Vector512.Create(1f / 6), r, Vector512.Create(0.5f));
+        q = Vector512.FusedMultiplyAdd(q, r, Vector512<float>.One);
+        q = Vector512.FusedMultiplyAdd(q, r, Vector512<float>.One);
+        var bits = shifted.AsInt32();
+        var scaled = q * Avx512F.PermuteVar16x32(PowersOfTwo, bits);
+        // ⌊N/16⌋ + 46 into the exponent field: the shifter's own bits fall off both ends of the two shifts.
+        return (scaled.AsInt32() + Vector512.ShiftLeft(Vector512.ShiftRightLogical(bits, 4), 23)).AsSingle();
+    }
+
+    /// <summary>The power of two in <see cref="ScaledExp"/>: 2⁴⁶·e⁻¹¹⁹ is still normal, 2⁴⁶·e⁵⁶ still finite.</summary>
+    private const int Bias = 46;
+
+    /// <summary>2^(j/16) in lane j, each correctly rounded to float.</summary>
+    private static Vector512<float> PowersOfTwo
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector512.Create(
+            1f, 1.0442737824274138f, 1.0905077326652577f, 1.1387886347566916f,
+            1.189207115002721f, 1.2418578120734840f, 1.2968395546510096f, 1.3542555469368927f,
+            1.4142135623730951f, 1.4768261459394993f, 1.5422108254079407f, 1.6104903319492543f,
+            1.6817928305074290f, 1.7562521603732995f, 1.8340080864093424f, 1.9152065613971474f);
+    }
+}

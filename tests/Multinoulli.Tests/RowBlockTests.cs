@@ -1,0 +1,158 @@
+using CsCheck;
+using Multinoulli.Kernels;
+
+namespace Multinoulli.Tests;
+
+/// <summary>
+/// The 16-rows-at-a-time softmax for rows of 2 to 16 classes (<see cref="RowBlocks"/>): it must take every block
+/// of ordinary rows, match the float64 reference there, give exactly 0 for −∞, and refuse (writing nothing) any
+/// block with a row it cannot do exactly, which the batch then does row by row.
+/// </summary>
+public unsafe class RowBlockTests
+{
+    // Rows whose Σ exp(z) lies well inside the fast path's [2⁻²⁰, 2⁸¹] (log Σ in [−13.9, 56.1]): the largest logit from −12 to 52.
+    private static readonly Gen<(float[] Logits, int Classes)> OrdinaryBlocks =
+        from classes in Gen.Int[RowBlocks.MinimumClasses, RowBlocks.MaximumClasses]
+        from blocks in Gen.Int[1, 5]
+        from maxima in Gen.Double[-12, 52].Array[blocks * RowBlocks.Rows]
+        from spreads in Gen.OneOf(0.0, 0.5, 5.0, 30.0, 200.0).Array[blocks * RowBlocks.Rows]
+        from unit in Gen.Double[0, 1].Array[blocks * RowBlocks.Rows * classes]
+        from masks in Gen.Int[0, 7].Array[blocks * RowBlocks.Rows * classes]
+        select (Build(maxima, spreads, unit, masks, classes), classes);
+
+    private static float[] Build(double[] maxima, double[] spreads, double[] unit, int[] masks, int classes)
+    {
+        var logits = new float[unit.Length];
+        for (int r = 0; r < maxima.Length; r++)
+            for (int j = 0; j < classes; j++)
+            {
+                int i = r * classes + j;
+                // Class 0 holds the row's maximum; the others lie below it, some far enough below to underflow,
+                // and now and then a masked class (−∞).
+                logits[i] = j == 0 ? (float)maxima[r] : masks[i] == 0 ? float.NegativeInfinity : (float)(maxima[r] - spreads[r] * unit[i]);
+            }
+        return logits;
+    }
+
+    [Fact]
+    public void Every_ordinary_block_takes_the_fast_path_and_matches_the_reference()
+    {
+        if (!RowBlocks.Apply(10)) return; // no AVX-512 here: the path does not exist
+        OrdinaryBlocks.Sample(batch =>
+        {
+            var (logits, classes) = batch;
+            var p = new float[logits.Length];
+            int done = Blocks(logits, p, classes);
+            Assert.Equal(logits.Length / classes, done);
+            for (int r = 0; r < done; r++)
+            {
+                var row = logits.AsSpan(r * classes, classes);
+                var reference = Reference.Softmax(Reference.Widen(row));
+                double sum = 0;
+                for (int j = 0; j < classes; j++)
+                {
+                    float pj = p[r * classes + j];
+                    string where = $"{classes} classes, row {r} [{string.Join(", ", row.ToArray())}], class {j}";
+                    if (float.IsNegativeInfinity(row[j])) Assert.True(pj == 0, $"{where}: p {pj} for −∞");
+                    else if (reference.P[j] >= 1e-30) Assert.True(Math.Abs(pj - reference.P[j]) <= 1e-6 * reference.P[j], $"{where}: p {pj} vs {reference.P[j]}");
+                    else Assert.True(pj <= 2e-30, $"{where}: p {pj} vs {reference.P[j]}");
+                    sum += pj;
+                }
+                Assert.True(Math.Abs(sum - 1) <= 1e-6, $"row {r}: Σ p = {sum}");
+            }
+        }, iter: 200);
+    }
+
+    /// <summary>One row the fast path must refuse, each for its own reason.</summary>
+    public static TheoryData<string, float[]> RefusedRows() => new()
+    {
+        { "a NaN", [1, float.NaN, 2, 3, 4, 5, 6, 7, 8, 9] },
+        { "a +∞", [1, float.PositiveInfinity, 2, 3, 4, 5, 6, 7, 8, 9] },
+        { "only −∞", [.. Enumerable.Repeat(float.NegativeInfinity, 10)] },
+        { "a logit beyond 56.1", [56.5f, 0, 0, 0, 0, 0, 0, 0, 0, 0] },
+        { "a huge logit", [1000, 996.6667f, 1000, -1, -1, -1, -1, -1, -1, -1] },
+        { "the largest float", [float.MaxValue, 0, 0, 0, 0, 0, 0, 0, 0, 0] },
+        { "every logit far below 0", [.. Enumerable.Repeat(-30f, 10)] },
+        { "the lowest float", [-float.MaxValue, -float.MaxValue, -3e38f, -1e38f, -1e30f, -1e20f, -1e10f, -1e5f, -1e3f, -200f] },
+    };
+
+    [Theory]
+    [MemberData(nameof(RefusedRows))]
+    public void A_block_with_a_row_it_cannot_do_is_left_untouched_and_the_batch_does_it_row_by_row(string reason, float[] special)
+    {
+        if (!RowBlocks.Apply(10)) return;
+        const int classes = 10;
+        var random = new Random(reason.Length);
+        // Block 0 ordinary, block 1 with the special row in the middle, block 2 ordinary, and 5 rows left over.
+        var logits = new float[(3 * RowBlocks.Rows + 5) * classes];
+        for (int i = 0; i < logits.Length; i++) logits[i] = (float)(random.NextDouble() * 16 - 8);
+        special.CopyTo(logits.AsSpan((RowBlocks.Rows + 7) * classes));
+        var p = Enumerable.Repeat(-1f, logits.Length).ToArray();
+        Assert.Equal(RowBlocks.Rows, Blocks(logits, p, classes));
+        Assert.All(p.Skip(RowBlocks.Rows * classes), value => Assert.Equal(-1f, value));
+
+        // Through the public API every row, in or out of a block, equals the single-row result.
+        var batch = new float[logits.Length];
+        Softmax.Probabilities(logits, classes, batch);
+        var inPlace = (float[])logits.Clone();
+        Softmax.Probabilities(inPlace, classes, inPlace);
+        Assert.Equal(batch, inPlace);
+        var single = new float[classes];
+        for (int r = 0; r < logits.Length / classes; r++)
+        {
+            var row = logits.AsSpan(r * classes, classes);
+            Softmax.Probabilities(row, single);
+            for (int j = 0; j < classes; j++)
+            {
+                float a = batch[r * classes + j], b = single[j];
+                Assert.True(a.Equals(b) || Math.Abs(a - b) <= 1e-6 * Math.Max(Math.Abs(a), Math.Abs(b)) || Math.Max(Math.Abs(a), Math.Abs(b)) < 1e-30,
+                    $"{reason}: row {r} class {j}: batch {a} vs single row {b}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Logits_at_the_edges_of_the_range_are_exact_or_refused()
+    {
+        if (!RowBlocks.Apply(10)) return;
+        // The largest logit from −25 to 60 in steps that cross both limits: wherever the block is taken, each
+        // probability must match the reference; a refused block is fine (the row-by-row path takes it).
+        for (float top = -25; top <= 60; top += 0.37f)
+        {
+            var logits = new float[RowBlocks.Rows * 4];
+            for (int r = 0; r < RowBlocks.Rows; r++)
+            {
+                logits[4 * r] = top;
+                logits[4 * r + 1] = top - 0.5f * r;
+                logits[4 * r + 2] = top - 80 - r;   // far below: a probability near or under 1e-30
+                logits[4 * r + 3] = r % 3 == 0 ? float.NegativeInfinity : top - 118 - r;
+            }
+            var p = new float[logits.Length];
+            if (Blocks(logits, p, 4) == 0) continue;
+            for (int r = 0; r < RowBlocks.Rows; r++)
+            {
+                var reference = Reference.Softmax(Reference.Widen(logits.AsSpan(4 * r, 4)));
+                for (int j = 0; j < 4; j++)
+                {
+                    double expected = reference.P[j];
+                    float actual = p[4 * r + j];
+                    string where = $"top {top}, row {r}, class {j}";
+                    if (expected >= 1e-30) Assert.True(Math.Abs(actual - expected) <= 1e-6 * expected, $"{where}: {actual} vs {expected}");
+                    else Assert.True(actual <= 2e-30 && actual >= 0, $"{where}: {actual} vs {expected}");
+                }
+                Assert.True(p[4 * r + 3] == 0 || r % 3 != 0, $"top {top}, row {r}: −∞ gave {p[4 * r + 3]}");
+            }
+        }
+        // Ordinary logits must not be refused: otherwise the test above would pass with the path switched off.
+        var ordinary = Enumerable.Range(0, RowBlocks.Rows * 4).Select(i => (float)(i % 7) - 3).ToArray();
+        Assert.Equal(RowBlocks.Rows, Blocks(ordinary, new float[ordinary.Length], 4));
+    }
+
+    private static int Blocks(float[] logits, float[] destination, int classes)
+    {
+        byte* scratch = stackalloc byte[RowBlocks.ScratchBytes];
+        fixed (float* z = logits)
+        fixed (float* d = destination)
+            return RowBlocks.Probabilities(z, d, logits.Length / classes, classes, scratch);
+    }
+}
