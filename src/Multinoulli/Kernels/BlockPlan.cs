@@ -145,7 +145,13 @@ internal sealed unsafe class BlockPlan
     }
 
     /// <summary>The layout after <see cref="AddPairs"/>: output lane 4q + t adds lanes 4q + 2(t mod 2) and the next of a (t &lt; 2) or b.</summary>
-    private static int[][] HalveInLane(int[][] layout)
+    private static int[][] HalveInLane(int[][] layout) => Halve(layout, lane => (lane % 4 / 2, 4 * (lane / 4) + 2 * (lane % 2)));
+
+    /// <summary>The layout after <see cref="AddPairsInOrder"/>: output lane m adds elements 2m and 2m + 1 of the pair of vectors.</summary>
+    private static int[][] HalveInOrder(int[][] layout) => Halve(layout, lane => (lane / 8, 2 * (lane % 8)));
+
+    /// <summary>Pairs of vectors halved: <paramref name="first"/> says which of the two (0 or 1) and which lane holds the first of an output lane's pair.</summary>
+    private static int[][] Halve(int[][] layout, Func<int, (int Vector, int Lane)> first)
     {
         var halved = new int[layout.Length / 2][];
         for (int i = 0; i < halved.Length; i++)
@@ -153,22 +159,9 @@ internal sealed unsafe class BlockPlan
             halved[i] = new int[Lanes];
             for (int lane = 0; lane < Lanes; lane++)
             {
-                int q = lane / 4, t = lane % 4;
-                halved[i][lane] = layout[2 * i + t / 2][4 * q + 2 * (t % 2)] / 2;
+                var (vector, from) = first(lane);
+                halved[i][lane] = layout[2 * i + vector][from] / 2;
             }
-        }
-        return halved;
-    }
-
-    /// <summary>The layout after <see cref="AddPairsInOrder"/>: output lane m adds elements 2m and 2m + 1 of the pair of vectors.</summary>
-    private static int[][] HalveInOrder(int[][] layout)
-    {
-        var halved = new int[layout.Length / 2][];
-        for (int i = 0; i < halved.Length; i++)
-        {
-            halved[i] = new int[Lanes];
-            for (int lane = 0; lane < Lanes; lane++)
-                halved[i][lane] = layout[2 * i + lane / 8][2 * (lane % 8)] / 2;
         }
         return halved;
     }

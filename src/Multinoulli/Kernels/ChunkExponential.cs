@@ -115,26 +115,14 @@ internal readonly struct ChunkExponential<TSimd, TVector, T>
         return TSimd.ScaleByPowerOfTwoNormal(p, shifted);
     }
 
-    /// <summary>The sixteen-step form for 512-bit float vectors: seven multiply-adds, one permute, three integer operations.</summary>
+    /// <summary>The sixteen-step form for 512-bit float vectors (<see cref="VectorMath.SixteenthsExp"/>) with the shift's scale in the table.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Vector512<float> TableExp(Vector512<float> z)
     {
         var shifter = Unsafe.As<TVector, Vector512<float>>(ref Unsafe.AsRef(in _shifter));
         var table = Unsafe.As<TVector, Vector512<float>>(ref Unsafe.AsRef(in _scale));
-        var shifted = Vector512.FusedMultiplyAdd(z, Vector512.Create((float)(16 * VectorMath.Log2E)), shifter);
-        var n = shifted - shifter;
-        var (ln2High, ln2Low) = VectorMath.Ln2Parts<float>();
-        // ln2/16 in two parts: dividing each part of ln2 by 16 is exact.
-        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-ln2High / 16), z);
-        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-ln2Low / 16), r);
-        // eʳ on |r| ≤ ln2/32 (a little more for large |z|): the cubic's error is below 4e-8.
-        var q = Vector512.FusedMultiplyAdd(Vector512.Create(1f / 6), r, Vector512.Create(0.5f));
-        q = Vector512.FusedMultiplyAdd(q, r, Vector512<float>.One);
-        q = Vector512.FusedMultiplyAdd(q, r, Vector512<float>.One);
-        var bits = shifted.AsInt32();
-        var scaled = q * Avx512F.PermuteVar16x32(table, bits);
-        // (N − 16k)/16 rounded down, into the exponent field: the shifter's own bits fall off both ends.
-        return (scaled.AsInt32() + Vector512.ShiftLeft(Vector512.ShiftRightLogical(bits, 4), 23)).AsSingle();
+        // The shifter is offset by −16k: the power of two is 2^⌊(N − 16k)/16⌋.
+        return VectorMath.SixteenthsExp(z, shifter, table);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -174,20 +174,8 @@ internal static unsafe class RowBlocks
         // the power of two does not wrap around the exponent field: a result above 2¹²⁷ (z > 56.1) is too large
         // or NaN, and its row's Σ out of range.
         var x = Avx512F.Min(Vector512.Create(57f), Avx512F.Max(Vector512.Create(-119f), z));
-        var shifter = Vector512.Create(VectorMath.SingleShifter + 16 * Bias);
-        var shifted = Vector512.FusedMultiplyAdd(x, Vector512.Create((float)(16 * VectorMath.Log2E)), shifter);
-        var n = shifted - shifter;
-        var (ln2High, ln2Low) = VectorMath.Ln2Parts<float>();
-        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-ln2High / 16), x);
-        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-ln2Low / 16), r);
-        // eʳ on |r| ≤ ln2/32: the cubic's error is below 4e-8.
-        var q = Vector512.FusedMultiplyAdd(Vector512.Create(1f / 6), r, Vector512.Create(0.5f));
-        q = Vector512.FusedMultiplyAdd(q, r, Vector512<float>.One);
-        q = Vector512.FusedMultiplyAdd(q, r, Vector512<float>.One);
-        var bits = shifted.AsInt32();
-        var scaled = q * Avx512F.PermuteVar16x32(PowersOfTwo, bits);
-        // ⌊N/16⌋ + 46 into the exponent field: the shifter's own bits fall off both ends of the two shifts.
-        return (scaled.AsInt32() + Vector512.ShiftLeft(Vector512.ShiftRightLogical(bits, 4), 23)).AsSingle();
+        // The shifter offset by 16·46 scales by 2⁴⁶.
+        return VectorMath.SixteenthsExp(x, Vector512.Create(VectorMath.SingleShifter + 16 * Bias), PowersOfTwo);
     }
 
     /// <summary>The power of two in <see cref="ScaledExp"/>: 2⁴⁶·e⁻¹¹⁹ is still normal, 2⁴⁶·e⁵⁶ still finite.</summary>
