@@ -32,10 +32,7 @@ internal sealed unsafe class BlockPlan
     private BlockPlan(int classes)
     {
         Classes = classes;
-        // layout[v][lane]: which element (in row-major order over the block) vector v holds in that lane.
-        var layout = new int[classes][];
-        for (int v = 0; v < classes; v++)
-            layout[v] = Enumerable.Range(Lanes * v, Lanes).ToArray();
+        var layout = MemoryOrder(classes);
         _inLane = PairsStayInLane(classes);
         int length = classes;
         while (length % 2 == 0)
@@ -129,11 +126,18 @@ internal sealed unsafe class BlockPlan
 
     // ---- following the elements through the halvings ---------------------------------------------------------
 
-    /// <summary>Whether every in-lane halving adds two elements of one pair (2k, 2k + 1): true for all lengths but 8 and 16.</summary>
-    private static bool PairsStayInLane(int classes)
+    /// <summary>layout[v][lane]: which element (row-major over the block) vector v holds in that lane, before any halving.</summary>
+    private static int[][] MemoryOrder(int classes)
     {
         var layout = new int[classes][];
         for (int v = 0; v < classes; v++) layout[v] = Enumerable.Range(Lanes * v, Lanes).ToArray();
+        return layout;
+    }
+
+    /// <summary>Whether every in-lane halving adds two elements of one pair (2k, 2k + 1): true for all lengths but 8 and 16.</summary>
+    private static bool PairsStayInLane(int classes)
+    {
+        var layout = MemoryOrder(classes);
         for (int length = classes; length % 2 == 0; length /= 2)
         {
             foreach (var vector in layout)

@@ -170,9 +170,8 @@ internal static unsafe class RowBlocks
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> ScaledExp(Vector512<float> z)
     {
-        // vmaxps and vminps return their second operand when either is NaN: a NaN survives both clamps. Up to 57
-        // the power of two does not wrap around the exponent field: a result above 2¹²⁷ (z > 56.1) is too large
-        // or NaN, and its row's Σ out of range.
+        // vmaxps and vminps return their second operand when either is NaN: a NaN survives both clamps. Clamped
+        // at 57, the power of two cannot wrap around the exponent field.
         var x = Avx512F.Min(Vector512.Create(57f), Avx512F.Max(Vector512.Create(-119f), z));
         // The shifter offset by 16·46 scales by 2⁴⁶.
         return VectorMath.SixteenthsExp(x, Vector512.Create(VectorMath.SingleShifter + 16 * Bias), PowersOfTwo);

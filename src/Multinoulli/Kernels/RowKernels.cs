@@ -553,7 +553,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             else StreamRows(logits, destination, rows, classes, new ProbabilityRows(logits, destination, classes, masked));
             return;
         }
-        int done = !logarithm && UsesBlocks(classes, temperature) ? ProbabilityBlocks(logits, destination, rows, classes, masked) : 0;
+        int done = !logarithm && UsesBlocks(classes, temperature) ? ProbabilityBlocks<TArgument>(logits, destination, rows, classes, masked) : 0;
         if (logarithm)
             for (int row = done; row < rows; row++)
                 LogProbabilitiesRow<TArgument>(logits + (nint)row * classes, destination + (nint)row * classes, classes, temperature, masked, streaming);
@@ -571,7 +571,8 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     /// softmax of every whole block of 16 rows (<see cref="RowBlocks"/>); a block the fast path refuses goes row by
     /// row and the blocks resume after it. Returns the rows done.
     /// </summary>
-    private static int ProbabilityBlocks(T* logits, T* destination, int rows, int classes, bool masked)
+    private static int ProbabilityBlocks<TArgument>(T* logits, T* destination, int rows, int classes, bool masked)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
         byte* scratch = stackalloc byte[RowBlocks.ScratchBytes];
         int done = 0;
@@ -581,7 +582,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             done += RowBlocks.Probabilities((float*)(logits + offset), (float*)(destination + offset), rows - done, classes, scratch);
             if (rows - done < RowBlocks.Rows) return done;
             for (int end = done + RowBlocks.Rows; done < end; done++)
-                ProbabilitiesRow<ShiftArgument<TSimd, TVector, T>>(logits + (nint)done * classes, destination + (nint)done * classes, classes, 1, masked, 1, streaming: false);
+                ProbabilitiesRow<TArgument>(logits + (nint)done * classes, destination + (nint)done * classes, classes, 1, masked, 1, streaming: false);
         }
     }
 
