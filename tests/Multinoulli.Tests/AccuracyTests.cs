@@ -53,6 +53,46 @@ public class AccuracyTests
         foreach (var kernels in Widths<double>.All()) CheckDouble(kernels, row);
     }
 
+    /// <summary>
+    /// A confident class has log p = −log Σ ≈ −(Σ − 1): tiny, and useless unless Σ − 1 is accurate in relative
+    /// terms (1 + 4.6e-5 added up in float would be off by 6e-8, a relative 1e-3). Rows of one chunk, of many
+    /// chunks, and a batch large enough to be streamed, at every width; the loss of that class likewise.
+    /// </summary>
+    [Fact]
+    public void The_log_probability_of_a_dominant_class_is_accurate_in_relative_terms()
+    {
+        var random = new Random(20261124);
+        foreach (var (rows, classes) in new[] { (1, 5000), (1, 300_000), (520, 8192) })
+        {
+            var z = new float[rows * classes];
+            var dominant = new int[rows];
+            for (int r = 0; r < rows; r++)
+            {
+                for (int j = 0; j < classes; j++) z[r * classes + j] = (float)(random.NextDouble() * -10);
+                dominant[r] = random.Next(classes);
+                z[r * classes + dominant[r]] = 16f;
+            }
+            var y = new float[z.Length];
+            var losses = new float[rows];
+            CrossEntropy.RowLosses(z, classes, dominant, losses);
+            for (int r = 0; r < rows; r += rows > 1 ? 37 : 1)
+            {
+                double expected = Reference.Softmax(Reference.Widen(z.AsSpan(r * classes, classes))).Log[dominant[r]];
+                Assert.True(Math.Abs(-losses[r] - expected) <= 1e-6 * Math.Abs(expected), $"{rows} × {classes}, row {r}: loss {losses[r]:R} vs {-expected:R}");
+            }
+            foreach (var kernels in Widths<float>.All())
+            {
+                kernels.LogProbabilities(z, y, classes, 1, false);
+                for (int r = 0; r < rows; r += rows > 1 ? 37 : 1)
+                {
+                    double expected = Reference.Softmax(Reference.Widen(z.AsSpan(r * classes, classes))).Log[dominant[r]];
+                    float actual = y[r * classes + dominant[r]];
+                    Assert.True(Math.Abs(actual - expected) <= 1e-6 * Math.Abs(expected), $"{kernels}, {rows} × {classes}, row {r}: log p {actual:R} vs {expected:R}");
+                }
+            }
+        }
+    }
+
     [Fact]
     public void Temperature_divides_the_logits_before_softmax()
     {

@@ -91,12 +91,37 @@ internal readonly struct ChunkExponential<TSimd, TVector, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Covers(TVector first, TVector second) => TSimd.AllAtLeast(first, _floor) & TSimd.AllAtLeast(second, _floor);
 
-    /// <summary>exp(z − s) for a vector <see cref="Covers"/> accepts.</summary>
+    /// <summary>
+    /// exp(z − s) of four vectors <see cref="Covers"/> accepts, into <paramref name="e0"/> … <paramref name="e3"/>,
+    /// and their sum added to the float64 pair (<paramref name="low"/>, <paramref name="high"/>). Where no lane
+    /// reaches the shift, the usual case, the four are added in T first, pairwise, and widened once: two roundings,
+    /// at most 2 ulp of the group's own sum, which is part of Σ − 1, so Σ − 1 keeps its relative accuracy. A group
+    /// that holds the shift itself (the maximum) gives it exactly 1, as the general path does, and widens lane by
+    /// lane: then Σ ≥ 1, and log Σ (the log-probability of a dominant class) is accurate in relative terms, not
+    /// only to 1e-7, which adding 1 + 1.6e-6 in float would lose.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public TVector Compute(TVector logits) =>
-        // The maximum itself gets exactly 1, as in the general path, whatever the roundings: then Σ ≥ 1, and
-        // log Σ (the log-probability of a dominant class) is accurate in relative terms, not only to 1e-7.
-        TSimd.Select(TSimd.Equal(logits, _shift), TSimd.Create(T.One), Reduced(logits));
+    public (TVector Low, TVector High) SumFour(TVector z0, TVector z1, TVector z2, TVector z3,
+        out TVector e0, out TVector e1, out TVector e2, out TVector e3, TVector low, TVector high)
+    {
+        e0 = Reduced(z0);
+        e1 = Reduced(z1);
+        e2 = Reduced(z2);
+        e3 = Reduced(z3);
+        if (!(TSimd.Any(TSimd.Equal(z0, _shift)) | TSimd.Any(TSimd.Equal(z1, _shift)) | TSimd.Any(TSimd.Equal(z2, _shift)) | TSimd.Any(TSimd.Equal(z3, _shift))))
+            return TSimd.AddWide(TSimd.Add(TSimd.Add(e0, e1), TSimd.Add(e2, e3)), low, high);
+        e0 = AtShift(z0, e0);
+        e1 = AtShift(z1, e1);
+        e2 = AtShift(z2, e2);
+        e3 = AtShift(z3, e3);
+        (low, high) = TSimd.AddWide(e0, low, high);
+        (low, high) = TSimd.AddWide(e1, low, high);
+        (low, high) = TSimd.AddWide(e2, low, high);
+        return TSimd.AddWide(e3, low, high);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private TVector AtShift(TVector logits, TVector exponentials) => TSimd.Select(TSimd.Equal(logits, _shift), TSimd.Create(T.One), exponentials);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private TVector Reduced(TVector logits)

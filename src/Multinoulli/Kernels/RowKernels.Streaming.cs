@@ -102,8 +102,6 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         var o = TSimd.Create(operand);
         var low = TSimd.Create(T.Zero);
         var high = low;
-        var low1 = low;
-        var high1 = low;
         var max0 = TSimd.Create(T.NegativeInfinity);
         var max1 = max0;
         T* source = previous + head;
@@ -119,18 +117,11 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             Prefetch(next + i + PrefetchDistance, 4 * width);
             max0 = TSimd.Max(TSimd.Max(TSimd.Load(next + i), TSimd.Load(next + i + width)), max0);
             max1 = TSimd.Max(TSimd.Max(TSimd.Load(next + i + 2 * width), TSimd.Load(next + i + 3 * width)), max1);
-            var e0 = exponential.Compute(z0);
-            var e1 = exponential.Compute(z1);
-            var e2 = exponential.Compute(z2);
-            var e3 = exponential.Compute(z3);
+            (low, high) = exponential.SumFour(z0, z1, z2, z3, out var e0, out var e1, out var e2, out var e3, low, high);
             TSimd.Store(kept + i, TRows.KeepsGaps ? exponential.Gap(z0) : e0);
             TSimd.Store(kept + i + width, TRows.KeepsGaps ? exponential.Gap(z1) : e1);
             TSimd.Store(kept + i + 2 * width, TRows.KeepsGaps ? exponential.Gap(z2) : e2);
             TSimd.Store(kept + i + 3 * width, TRows.KeepsGaps ? exponential.Gap(z3) : e3);
-            (low, high) = TSimd.AddWide(e0, low, high);
-            (low1, high1) = TSimd.AddWide(e1, low1, high1);
-            (low, high) = TSimd.AddWide(e2, low, high);
-            (low1, high1) = TSimd.AddWide(e3, low1, high1);
             TSimd.StoreStreaming(target + i, Apply<TRows>(TSimd.Load(source + i), o));
             TSimd.StoreStreaming(target + i + width, Apply<TRows>(TSimd.Load(source + i + width), o));
             TSimd.StoreStreaming(target + i + 2 * width, Apply<TRows>(TSimd.Load(source + i + 2 * width), o));
@@ -140,7 +131,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         // Each stream's remainder on its own: a few vectors, or the rest of a row that left the fast range. The
         // loop's values are reduced first, so that none is live across the calls (the JIT would keep it in memory
         // throughout the loop).
-        double sum = TSimd.SumWide(low, high) + TSimd.SumWide(low1, high1);
+        double sum = TSimd.SumWide(low, high);
         nextMax = TSimd.MaxAcross(TSimd.Max(max0, max1));
         int done = i;
         sum += TRows.KeepsGaps

@@ -204,11 +204,8 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         int width = TSimd.Count;
         var low = TSimd.Create(T.Zero);
         var high = low;
-        var low1 = low;
-        var high1 = low;
         int i = 0;
-        // Four vectors at a time, each exponential widened into float64 on its own (as in ChunkExp), into two
-        // pairs of accumulators so that the additions do not wait on each other.
+        // Four vectors at a time, summed into float64 (see ChunkExponential.SumFour).
         for (; i <= count - 4 * width; i += 4 * width)
         {
             var z0 = TSimd.Load(logits + i);
@@ -218,10 +215,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             if (!(exponential.Covers(z0, z1) & exponential.Covers(z2, z3))) break;
             // The next chunk, on its way from memory while this one is computed from L1.
             Prefetch(logits + i + ChunkLength, 4 * width);
-            var e0 = exponential.Compute(z0);
-            var e1 = exponential.Compute(z1);
-            var e2 = exponential.Compute(z2);
-            var e3 = exponential.Compute(z3);
+            (low, high) = exponential.SumFour(z0, z1, z2, z3, out var e0, out var e1, out var e2, out var e3, low, high);
             if (TSink.Keeps)
             {
                 TSimd.Store(kept + i, TSink.KeepsGaps ? exponential.Gap(z0) : e0);
@@ -229,12 +223,8 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
                 TSimd.Store(kept + i + 2 * width, TSink.KeepsGaps ? exponential.Gap(z2) : e2);
                 TSimd.Store(kept + i + 3 * width, TSink.KeepsGaps ? exponential.Gap(z3) : e3);
             }
-            (low, high) = TSimd.AddWide(e0, low, high);
-            (low1, high1) = TSimd.AddWide(e1, low1, high1);
-            (low, high) = TSimd.AddWide(e2, low, high);
-            (low1, high1) = TSimd.AddWide(e3, low1, high1);
         }
-        double sum = TSimd.SumWide(low, high) + TSimd.SumWide(low1, high1);
+        double sum = TSimd.SumWide(low, high);
         if (i < count)
             sum += ChunkExp<ShiftArgument<TSimd, TVector, T>, TSink>(logits + i, TSink.Keeps ? kept + i : null, count - i, exponential.General);
         return sum;
