@@ -114,7 +114,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             var z2 = TSimd.Load(z + i + 2 * width);
             var z3 = TSimd.Load(z + i + 3 * width);
             if (!(exponential.Covers(z0, z1) & exponential.Covers(z2, z3))) break;
-            Prefetch(next + i + PrefetchDistance, 4 * width);
+            Prefetch(next + i + PrefetchDistance, 4 * width, intoL2: true);
             max0 = TSimd.Max(TSimd.Max(TSimd.Load(next + i), TSimd.Load(next + i + width)), max0);
             max1 = TSimd.Max(TSimd.Max(TSimd.Load(next + i + 2 * width), TSimd.Load(next + i + 3 * width)), max1);
             (low, high) = exponential.SumFour(z0, z1, z2, z3, out var e0, out var e1, out var e2, out var e3, low, high);

@@ -182,13 +182,22 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         return TSimd.SumWide(low, high);
     }
 
-    /// <summary>Asks for the cache lines of <paramref name="count"/> elements from <paramref name="start"/> (never faults).</summary>
+    /// <summary>
+    /// Asks for the cache lines of <paramref name="count"/> elements from <paramref name="start"/> (never faults),
+    /// into L1, or with <paramref name="intoL2"/> into L2 only. A loop that reads from memory while it computes
+    /// wants L2: the few L1 miss buffers, each held until its line arrives from memory, capped a stream
+    /// prefetched into L1 at about 11 GB/s on this machine (the streamed batch ran at three quarters of a copy's
+    /// speed; into L2 it matches the copy).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Prefetch(T* start, int count)
+    private static void Prefetch(T* start, int count, bool intoL2 = false)
     {
         if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
         for (int offset = 0; offset < count; offset += 64 / sizeof(T))
-            System.Runtime.Intrinsics.X86.Sse.Prefetch0(start + offset);
+        {
+            if (intoL2) System.Runtime.Intrinsics.X86.Sse.Prefetch1(start + offset);
+            else System.Runtime.Intrinsics.X86.Sse.Prefetch0(start + offset);
+        }
     }
 
     /// <summary>
