@@ -21,7 +21,10 @@ internal static class Reference
         var hi = new double[n];
         var lo = new double[n];
         var e = new double[n];
-        double sum = 0, compensation = 0;
+        // The maxima (exp 0 = 1 each) are counted apart from the rest, so that log Σ = log1p(k − 1 + rest) keeps a
+        // confident class's log-probability, −log1p(rest), accurate in relative terms however small rest is.
+        double rest = 0, compensation = 0;
+        int maxima = 0;
         for (int i = 0; i < n; i++)
         {
             hi[i] = z[i] - m;
@@ -33,13 +36,19 @@ internal static class Reference
                 lo[i] = (a - (s - bb)) + (b - bb);
             }
             e[i] = Math.Exp(hi[i]) * (1 + lo[i]);
+            if (hi[i] == 0 && lo[i] == 0)
+            {
+                maxima++;
+                continue;
+            }
             // Neumaier summation.
-            double t = sum + e[i];
-            compensation += Math.Abs(sum) >= Math.Abs(e[i]) ? (sum - t) + e[i] : (e[i] - t) + sum;
-            sum = t;
+            double t = rest + e[i];
+            compensation += Math.Abs(rest) >= Math.Abs(e[i]) ? (rest - t) + e[i] : (e[i] - t) + rest;
+            rest = t;
         }
-        sum += compensation;
-        double logSum = Math.Log(sum);
+        rest += compensation;
+        double sum = maxima + rest;
+        double logSum = LogOnePlus(maxima - 1 + rest);
         var p = new double[n];
         var log = new double[n];
         for (int i = 0; i < n; i++)
@@ -48,6 +57,13 @@ internal static class Reference
             log[i] = double.IsNegativeInfinity(hi[i]) ? double.NegativeInfinity : (hi[i] - logSum) + lo[i];
         }
         return (log, p, m + logSum);
+    }
+
+    /// <summary>log(1 + x) for x ≥ 0 to a few ulp: log u for u = 1 + x rounded, less the rounding's share.</summary>
+    private static double LogOnePlus(double x)
+    {
+        double u = 1 + x;
+        return u == 1 ? x : Math.Log(u) - ((u - 1) - x) / u;
     }
 
     public static double[] Widen(ReadOnlySpan<float> z)

@@ -148,6 +148,117 @@ public unsafe class RowBlockTests
         Assert.Equal(RowBlocks.Rows, Blocks(ordinary, new float[ordinary.Length], 4));
     }
 
+    // Log-softmax shifts by the maximum, so any finite maximum will do; some rows tie their maximum (class 1 too),
+    // some have a confident class whose log-probability must keep its relative accuracy.
+    private static readonly Gen<(float[] Logits, int Classes)> OrdinaryLogBlocks =
+        from classes in Gen.Int[RowBlocks.MinimumClasses, RowBlocks.MaximumClasses]
+        from blocks in Gen.Int[1, 4]
+        from maxima in Gen.OneOf(Gen.Double[-60, 60], Gen.Double[-3e38, 3e38]).Array[blocks * RowBlocks.Rows]
+        from spreads in Gen.OneOf(0.0, 0.5, 5.0, 30.0, 200.0, 1e38).Array[blocks * RowBlocks.Rows]
+        from unit in Gen.Double[0, 1].Array[blocks * RowBlocks.Rows * classes]
+        from masks in Gen.Int[0, 7].Array[blocks * RowBlocks.Rows * classes]
+        from ties in Gen.Int[0, 3].Array[blocks * RowBlocks.Rows]
+        select (Tie(Build(maxima, spreads, unit, masks, classes), ties, classes), classes);
+
+    private static float[] Tie(float[] logits, int[] ties, int classes)
+    {
+        for (int r = 0; r < ties.Length; r++)
+            if (ties[r] == 0) logits[r * classes + 1] = logits[r * classes];
+        return logits;
+    }
+
+    [Fact]
+    public void Every_block_of_finite_maxima_takes_the_log_path_and_matches_the_reference()
+    {
+        if (!RowBlocks.Apply(10)) return;
+        OrdinaryLogBlocks.Sample(batch =>
+        {
+            var (logits, classes) = batch;
+            var y = new float[logits.Length];
+            Assert.Equal(logits.Length / classes, LogBlocks(logits, y, classes));
+            for (int r = 0; r < logits.Length / classes; r++)
+            {
+                var row = logits.AsSpan(r * classes, classes);
+                var reference = Reference.Softmax(Reference.Widen(row));
+                for (int j = 0; j < classes; j++)
+                {
+                    double expected = reference.Log[j];
+                    float actual = y[r * classes + j];
+                    string where = $"{classes} classes, row {r} [{string.Join(", ", row.ToArray())}], class {j}";
+                    Assert.True(AccuracyTests.Within(actual, expected, 1e-6, float.MaxValue), $"{where}: log p {actual} vs {expected}");
+                    // The maximum's log-probability, −log(1 + ρ), in relative terms (down to float's normal range).
+                    if (row[j] == row[0]) Assert.True(Math.Abs(actual - expected) <= 1e-6 * Math.Abs(expected) + 2e-38, $"{where}: log p {actual:R} vs {expected:R}");
+                }
+            }
+        }, iter: 200);
+    }
+
+    /// <summary>Rows log-softmax blocks must refuse: those whose maximum is not finite, or that hold a NaN.</summary>
+    public static TheoryData<string, float[]> RefusedLogRows() => new()
+    {
+        { "a NaN", [1, float.NaN, 2, 3, 4, 5, 6, 7, 8, 9] },
+        { "a NaN first", [float.NaN, 1, 2, 3, 4, 5, 6, 7, 8, 9] },
+        { "a NaN last", [1, 2, 3, 4, 5, 6, 7, 8, 9, float.NaN] },
+        { "a +∞", [1, float.PositiveInfinity, 2, 3, 4, 5, 6, 7, 8, 9] },
+        { "only −∞", [.. Enumerable.Repeat(float.NegativeInfinity, 10)] },
+    };
+
+    [Theory]
+    [MemberData(nameof(RefusedLogRows))]
+    public void A_block_with_a_row_log_softmax_cannot_do_is_left_untouched_and_the_batch_does_it_row_by_row(string reason, float[] special)
+    {
+        if (!RowBlocks.Apply(10)) return;
+        const int classes = 10;
+        var random = new Random(reason.Length);
+        var logits = new float[(3 * RowBlocks.Rows + 5) * classes];
+        for (int i = 0; i < logits.Length; i++) logits[i] = (float)(random.NextDouble() * 16 - 8);
+        special.CopyTo(logits.AsSpan((RowBlocks.Rows + 7) * classes));
+        var y = Enumerable.Repeat(1f, logits.Length).ToArray();
+        Assert.Equal(RowBlocks.Rows, LogBlocks(logits, y, classes));
+        Assert.All(y.Skip(RowBlocks.Rows * classes), value => Assert.Equal(1f, value));
+
+        var options = new SoftmaxOptions { Masked = reason == "only −∞" };
+        var batch = new float[logits.Length];
+        Softmax.LogProbabilities(logits, classes, batch, options);
+        var inPlace = (float[])logits.Clone();
+        Softmax.LogProbabilities(inPlace, classes, inPlace, options);
+        Assert.Equal(batch, inPlace);
+        var single = new float[classes];
+        for (int r = 0; r < logits.Length / classes; r++)
+        {
+            Softmax.LogProbabilities(logits.AsSpan(r * classes, classes), single, options);
+            for (int j = 0; j < classes; j++)
+            {
+                float a = batch[r * classes + j], b = single[j];
+                Assert.True(a.Equals(b) || Math.Abs(a - b) <= 1e-6 * Math.Max(1, Math.Abs(b)), $"{reason}: row {r} class {j}: batch {a} vs single row {b}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Rows_of_equal_logits_share_the_log_probability_exactly_enough()
+    {
+        if (!RowBlocks.Apply(10)) return;
+        // A freshly initialised model's logits: every row ties every class, which the block counts per row.
+        foreach (int classes in new[] { 2, 3, 10, 16 })
+        {
+            var logits = new float[2 * RowBlocks.Rows * classes];
+            for (int r = 0; r < 2 * RowBlocks.Rows; r++) logits.AsSpan(r * classes, classes).Fill(r % 2 == 0 ? 0 : r - 7.25f);
+            var y = new float[logits.Length];
+            Assert.Equal(2 * RowBlocks.Rows, LogBlocks(logits, y, classes));
+            double expected = -Math.Log(classes);
+            Assert.All(y, value => Assert.True(Math.Abs(value - expected) <= 1e-6 * Math.Abs(expected), $"{classes} classes: {value} vs {expected}"));
+        }
+    }
+
+    private static int LogBlocks(float[] logits, float[] destination, int classes)
+    {
+        byte* scratch = stackalloc byte[RowBlocks.ScratchBytes];
+        fixed (float* z = logits)
+        fixed (float* d = destination)
+            return RowBlocks.LogProbabilities(z, d, logits.Length / classes, classes, scratch);
+    }
+
     private static int Blocks(float[] logits, float[] destination, int classes)
     {
         byte* scratch = stackalloc byte[RowBlocks.ScratchBytes];

@@ -79,7 +79,15 @@ internal sealed unsafe class BlockPlan
     /// <paramref name="work"/> holds the halved ones). The result's lane order is the plan's: use it through <see cref="Broadcast"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Sum(Vector512<float>* values, Vector512<float>* work)
+    public Vector512<float> Sum(Vector512<float>* values, Vector512<float>* work) => Reduce<Add>(values, work);
+
+    /// <summary>The maximum of each row, as <see cref="Sum"/> (vmaxps: a NaN may or may not survive it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Max(Vector512<float>* values, Vector512<float>* work) => Reduce<Maximum>(values, work);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Vector512<float> Reduce<TCombine>(Vector512<float>* values, Vector512<float>* work)
+        where TCombine : struct, ICombine
     {
         var source = values;
         int count = Classes;
@@ -87,21 +95,39 @@ internal sealed unsafe class BlockPlan
         {
             count /= 2;
             for (int i = 0; i < count; i++)
-                work[i] = _inLane ? AddPairs(source[2 * i], source[2 * i + 1]) : AddPairsInOrder(source[2 * i], source[2 * i + 1]);
+                work[i] = _inLane ? Pairs<TCombine>(source[2 * i], source[2 * i + 1]) : PairsInOrder<TCombine>(source[2 * i], source[2 * i + 1]);
             source = work;
         }
         if (_odd == 1) return source[0];
-        var sum = Vector512<float>.Zero;
+        Vector512<float> result = default;
         var chain = Chains;
         for (int j = 0; j < _odd; j++)
         {
             var lane = Avx512F.PermuteVar16x32x2(source[0], chain[0], source[1]);
             for (int t = 2; t < _odd; t++)
                 lane = Avx512F.PermuteVar16x32x2(lane, chain[t - 1], source[t]);
-            sum += lane;
+            result = j == 0 ? lane : TCombine.Combine(result, lane);
             chain += _odd - 1;
         }
-        return sum;
+        return result;
+    }
+
+    /// <summary>How <see cref="Reduce{TCombine}"/> joins two values of a row.</summary>
+    public interface ICombine
+    {
+        static abstract Vector512<float> Combine(Vector512<float> a, Vector512<float> b);
+    }
+
+    public readonly struct Add : ICombine
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Combine(Vector512<float> a, Vector512<float> b) => a + b;
+    }
+
+    public readonly struct Maximum : ICombine
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Combine(Vector512<float> a, Vector512<float> b) => Avx512F.Max(a, b);
     }
 
     /// <summary>Per-row values (as <see cref="Sum"/> lays them out) spread over vector <paramref name="vector"/> of the block: each element gets its row's.</summary>
@@ -109,19 +135,21 @@ internal sealed unsafe class BlockPlan
     public Vector512<float> Broadcast(Vector512<float> perRow, int vector) => Avx512F.PermuteVar16x32(perRow, _broadcast[vector]);
 
     /// <summary>
-    /// Adjacent pairs of a and b added, within each 128-bit lane: [a0+a1, a2+a3, b0+b1, b2+b3]. In-lane shuffles
+    /// Adjacent pairs of a and b joined, within each 128-bit lane: [a0∘a1, a2∘a3, b0∘b1, b2∘b3]. In-lane shuffles
     /// leave the multiply-add unit free for the exponentials, unlike two-source permutes.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> AddPairs(Vector512<float> a, Vector512<float> b) =>
-        Avx512F.Shuffle(a, b, 0b10_00_10_00) + Avx512F.Shuffle(a, b, 0b11_01_11_01);
+    public static Vector512<float> Pairs<TCombine>(Vector512<float> a, Vector512<float> b)
+        where TCombine : struct, ICombine =>
+        TCombine.Combine(Avx512F.Shuffle(a, b, 0b10_00_10_00), Avx512F.Shuffle(a, b, 0b11_01_11_01));
 
-    /// <summary>Adjacent pairs of the 32 values a, b added, in order.</summary>
+    /// <summary>Adjacent pairs of the 32 values a, b joined, in order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> AddPairsInOrder(Vector512<float> a, Vector512<float> b)
+    private static Vector512<float> PairsInOrder<TCombine>(Vector512<float> a, Vector512<float> b)
+        where TCombine : struct, ICombine
     {
         var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        return Avx512F.PermuteVar16x32x2(a, evens, b) + Avx512F.PermuteVar16x32x2(a, evens + Vector512<int>.One, b);
+        return TCombine.Combine(Avx512F.PermuteVar16x32x2(a, evens, b), Avx512F.PermuteVar16x32x2(a, evens + Vector512<int>.One, b));
     }
 
     // ---- following the elements through the halvings ---------------------------------------------------------
@@ -148,10 +176,10 @@ internal sealed unsafe class BlockPlan
         return true;
     }
 
-    /// <summary>The layout after <see cref="AddPairs"/>: output lane 4q + t adds lanes 4q + 2(t mod 2) and the next of a (t &lt; 2) or b.</summary>
+    /// <summary>The layout after <see cref="Pairs{TCombine}"/>: output lane 4q + t adds lanes 4q + 2(t mod 2) and the next of a (t &lt; 2) or b.</summary>
     private static int[][] HalveInLane(int[][] layout) => Halve(layout, lane => (lane % 4 / 2, 4 * (lane / 4) + 2 * (lane % 2)));
 
-    /// <summary>The layout after <see cref="AddPairsInOrder"/>: output lane m adds elements 2m and 2m + 1 of the pair of vectors.</summary>
+    /// <summary>The layout after <see cref="PairsInOrder{TCombine}"/>: output lane m adds elements 2m and 2m + 1 of the pair of vectors.</summary>
     private static int[][] HalveInOrder(int[][] layout) => Halve(layout, lane => (lane / 8, 2 * (lane % 8)));
 
     /// <summary>Pairs of vectors halved: <paramref name="first"/> says which of the two (0 or 1) and which lane holds the first of an output lane's pair.</summary>

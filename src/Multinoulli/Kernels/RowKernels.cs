@@ -552,7 +552,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             else StreamRows(logits, destination, rows, classes, new ProbabilityRows(logits, destination, classes, masked));
             return;
         }
-        int done = !logarithm && UsesBlocks(classes, temperature) ? ProbabilityBlocks<TArgument>(logits, destination, rows, classes, masked) : 0;
+        int done = UsesBlocks(classes, temperature) ? Blocks<TArgument>(logits, destination, rows, classes, masked, logarithm) : 0;
         if (logarithm)
             for (int row = done; row < rows; row++)
                 LogProbabilitiesRow<TArgument>(logits + (nint)row * classes, destination + (nint)row * classes, classes, temperature, masked, streaming);
@@ -567,10 +567,10 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         typeof(TVector) == typeof(System.Runtime.Intrinsics.Vector512<float>) && temperature == 1 && RowBlocks.Apply(classes);
 
     /// <summary>
-    /// softmax of every whole block of 16 rows (<see cref="RowBlocks"/>); a block the fast path refuses goes row by
-    /// row and the blocks resume after it. Returns the rows done.
+    /// softmax or log-softmax of every whole block of 16 rows (<see cref="RowBlocks"/>); a block the fast path
+    /// refuses goes row by row and the blocks resume after it. Returns the rows done.
     /// </summary>
-    private static int ProbabilityBlocks<TArgument>(T* logits, T* destination, int rows, int classes, bool masked)
+    private static int Blocks<TArgument>(T* logits, T* destination, int rows, int classes, bool masked, bool logarithm)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
         byte* scratch = stackalloc byte[RowBlocks.ScratchBytes];
@@ -578,10 +578,17 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         while (true)
         {
             nint offset = (nint)done * classes;
-            done += RowBlocks.Probabilities((float*)(logits + offset), (float*)(destination + offset), rows - done, classes, scratch);
+            float* z = (float*)(logits + offset), d = (float*)(destination + offset);
+            done += logarithm
+                ? RowBlocks.LogProbabilities(z, d, rows - done, classes, scratch)
+                : RowBlocks.Probabilities(z, d, rows - done, classes, scratch);
             if (rows - done < RowBlocks.Rows) return done;
             for (int end = done + RowBlocks.Rows; done < end; done++)
-                ProbabilitiesRow<TArgument>(logits + (nint)done * classes, destination + (nint)done * classes, classes, 1, masked, 1, streaming: false);
+            {
+                T* rowLogits = logits + (nint)done * classes, rowDestination = destination + (nint)done * classes;
+                if (logarithm) LogProbabilitiesRow<TArgument>(rowLogits, rowDestination, classes, 1, masked, streaming: false);
+                else ProbabilitiesRow<TArgument>(rowLogits, rowDestination, classes, 1, masked, 1, streaming: false);
+            }
         }
     }
 
