@@ -251,6 +251,102 @@ public unsafe class RowBlockTests
         }
     }
 
+    /// <summary>
+    /// Cross-entropy of short rows against labels, with class weights, an ignore label, labels on −∞ logits, ties, a
+    /// confident row, and rows the blocks refuse: the batch (separate and in place, with and without a gradient)
+    /// must equal the row-by-row path and the float64 reference, and the ordinary blocks must take the fast path.
+    /// </summary>
+    [Theory]
+    [InlineData(10)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(8)]
+    [InlineData(16)]
+    public void Cross_entropy_of_short_rows_in_blocks_matches_the_row_by_row_path_and_the_reference(int classes)
+    {
+        if (!RowBlocks.Apply(classes)) return;
+        var random = new Random(classes);
+        int rows = 5 * RowBlocks.Rows + 7;
+        int ignored = classes + 1; // out of range, so that a write at an ignored row's label would land in the next row
+        var logits = new float[rows * classes];
+        var labels = new int[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            var row = logits.AsSpan(r * classes, classes);
+            for (int j = 0; j < classes; j++) row[j] = random.Next(9) == 0 ? float.NegativeInfinity : (float)(random.NextDouble() * 30 - 15);
+            row[0] = (float)(random.NextDouble() * 8 - 4);
+            labels[r] = random.Next(classes);
+            switch (r % 13)
+            {
+                case 1: labels[r] = ignored; break;
+                case 2: row[1] = row[0] = 40; labels[r] = 1; break;                 // a tie at the top
+                case 3: row[labels[r]] = 60; break;                                 // confident and right: loss ≈ 1e-20
+                case 4: row[labels[r]] = float.NegativeInfinity; row[0] = 1; break; // the label masked: loss +∞
+                case 5: labels[r] = ignored; row[0] = float.NegativeInfinity; row[1] = 2; break;
+                case 6: labels[r] = classes - 1; row[classes - 1] = float.NegativeInfinity; row[0] = 3; break; // weight 0 on a −∞ logit: loss 0
+            }
+        }
+        // Block 3 holds a row the blocks refuse (a NaN), which must go row by row.
+        logits[(3 * RowBlocks.Rows + 5) * classes + 1] = float.NaN;
+        var weights = Enumerable.Range(0, classes).Select(j => j == classes - 1 ? 0 : 0.5 + j % 4).ToArray();
+        var options = new CrossEntropyOptions { ClassWeights = weights, IgnoreLabel = ignored };
+
+        var losses = new float[rows];
+        var gradient = new float[logits.Length];
+        CrossEntropy.RowLossesAndGradient(logits, classes, labels, losses, gradient, options);
+        var inPlace = (float[])logits.Clone();
+        var inPlaceLosses = new float[rows];
+        CrossEntropy.RowLossesAndGradient(inPlace, classes, labels, inPlaceLosses, inPlace, options);
+        Assert.Equal(losses, inPlaceLosses);
+        Assert.Equal(gradient, inPlace);
+        var lossesOnly = new float[rows];
+        CrossEntropy.RowLosses(logits, classes, labels, lossesOnly, options);
+        Assert.Equal(losses, lossesOnly);
+
+        var singleLoss = new float[1];
+        var singleGradient = new float[classes];
+        for (int r = 0; r < rows; r++)
+        {
+            var row = logits.AsSpan(r * classes, classes);
+            CrossEntropy.RowLossesAndGradient(row, classes, labels.AsSpan(r, 1), singleLoss, singleGradient, options);
+            string where = $"{classes} classes, row {r} [{string.Join(", ", row.ToArray())}], label {labels[r]}";
+            // The row path sums Σ = 1 + ρ in float64, so a loss below 1e-16 is 0 there; the blocks keep ρ apart.
+            Assert.True(Close(losses[r], singleLoss[0]) || Math.Abs(losses[r] - singleLoss[0]) <= 1e-15, $"{where}: loss {losses[r]:R} vs single row {singleLoss[0]:R}");
+            // At the label, w·(p − 1) is good to 1e-7 of w on either path (p is rounded to float first).
+            double labelScale = labels[r] == ignored ? 0 : weights[labels[r]];
+            for (int j = 0; j < classes; j++)
+            {
+                float a = gradient[r * classes + j], b = singleGradient[j];
+                Assert.True(Close(a, b) || (j == labels[r] && Math.Abs(a - b) <= 1e-6 * labelScale), $"{where}, class {j}: gradient {a:R} vs {b:R}");
+            }
+            if (labels[r] == ignored || row.ToArray().Any(float.IsNaN)) continue;
+            double weight = weights[labels[r]];
+            var reference = Reference.Softmax(Reference.Widen(row));
+            double expected = weight == 0 ? 0 : -weight * reference.Log[labels[r]];
+            Assert.True(double.IsPositiveInfinity(expected) ? float.IsPositiveInfinity(losses[r]) : Math.Abs(losses[r] - expected) <= 1e-6 * Math.Abs(expected) + 1e-15,
+                $"{where}: loss {losses[r]:R} vs reference {expected:R}");
+            for (int j = 0; j < classes; j++)
+            {
+                // At the label, w·(p − 1) inherits p's float rounding: 1e-6 of w, not of the difference.
+                double g = weight * (reference.P[j] - (j == labels[r] ? 1 : 0));
+                double scale = j == labels[r] ? weight : Math.Max(Math.Abs(g), 1e-30);
+                Assert.True(Math.Abs(gradient[r * classes + j] - g) <= 1e-6 * scale, $"{where}, class {j}: gradient {gradient[r * classes + j]:R} vs reference {g:R}");
+            }
+        }
+
+        // The first three blocks are ordinary: the fast path must take them, or the checks above prove nothing about it.
+        var settings = new CrossEntropySettings<float> { GradientScale = 1, HasIgnoreLabel = true, IgnoreLabel = ignored };
+        byte* scratch = stackalloc byte[RowBlocks.ScratchBytes];
+        var blockLosses = new double[rows];
+        fixed (float* z = logits)
+        fixed (int* y = labels)
+        fixed (double* l = blockLosses)
+            Assert.Equal(3 * RowBlocks.Rows, RowBlocks.CrossEntropy(z, rows, classes, y, settings, null, l, scratch));
+
+        static bool Close(float a, float b) => a.Equals(b) || Math.Abs(a - b) <= 1e-6 * Math.Max(Math.Abs(a), Math.Abs(b));
+    }
+
     private static int LogBlocks(float[] logits, float[] destination, int classes)
     {
         byte* scratch = stackalloc byte[RowBlocks.ScratchBytes];

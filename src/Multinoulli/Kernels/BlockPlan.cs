@@ -23,6 +23,7 @@ internal sealed unsafe class BlockPlan
     private readonly bool _inLane;
     private readonly int _odd;
     private readonly Vector512<int>* _broadcast;   // [vector v]: lane p reads the sum of the row of element 16v + p
+    private readonly int[] _rowLane;
 
     public int Classes { get; }
 
@@ -43,8 +44,12 @@ internal sealed unsafe class BlockPlan
         }
         _odd = length;
         // Where row r's sum ends up: lane r after a chain; wherever the shuffles put it when no chain is needed.
-        var rowLane = new int[Lanes];
+        var rowLane = _rowLane = new int[Lanes];
         for (int lane = 0; lane < Lanes; lane++) rowLane[_odd == 1 ? layout[0][lane] : lane] = lane;
+        var rowOfLane = new int[Lanes];
+        for (int row = 0; row < Lanes; row++) rowOfLane[rowLane[row]] = row;
+        RowOrder = Vector512.Create(rowLane);
+        LaneOrder = Vector512.Create(rowOfLane);
 
         int chains = Math.Max(1, _odd * (_odd - 1));
         var table = (Vector512<int>*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)((chains + classes) * 64), 64);
@@ -129,6 +134,12 @@ internal sealed unsafe class BlockPlan
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Combine(Vector512<float> a, Vector512<float> b) => Avx512F.Max(a, b);
     }
+
+    /// <summary>Permute indices that put a per-row vector from the plan's lane order into row order (lane r: row r).</summary>
+    public Vector512<int> RowOrder { get; }
+
+    /// <summary>Permute indices that put a per-row vector in row order back into the plan's lane order.</summary>
+    public Vector512<int> LaneOrder { get; }
 
     /// <summary>Per-row values (as <see cref="Sum"/> lays them out) spread over vector <paramref name="vector"/> of the block: each element gets its row's.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

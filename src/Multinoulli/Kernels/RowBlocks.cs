@@ -27,8 +27,8 @@ internal static unsafe class RowBlocks
     public const int MinimumClasses = 2;
     public const int MaximumClasses = 16;
 
-    /// <summary>Scratch a thread needs for <see cref="Probabilities"/>: two blocks of exponentials and room to reduce one, aligned.</summary>
-    public const int ScratchBytes = (3 * MaximumClasses + 1) * 64;
+    /// <summary>Scratch a thread needs for a block kernel: two blocks of values, room to reduce one and one more block, aligned.</summary>
+    public const int ScratchBytes = (4 * MaximumClasses + 1) * 64;
 
     // Σ 2⁴⁶·exp(z) in range: [2²⁶, 2¹²⁷] is Σ exp(z) in [2⁻²⁰, 2⁸¹].
     private const float SmallestSum = 67108864f;
@@ -70,44 +70,131 @@ internal static unsafe class RowBlocks
     private static int LogBlocks(float* logits, float* destination, int blocks, BlockPlan plan, Vector512<float>* kept)
     {
         int classes = plan.Classes, length = classes * Rows;
-        Vector512<float>* gaps = kept, exponentials = kept + MaximumClasses, work = kept + 2 * MaximumClasses;
+        for (int k = 0; k < blocks; k++)
+        {
+            if (!Shift(logits + (nint)k * length, plan, kept, out _, out var rest)) return k * Rows;
+            var log = LogOnePlus(rest);
+            float* target = destination + (nint)k * length;
+            for (int v = 0; v < classes; v++) Vector512.Store(kept[v] - plan.Broadcast(log, v), target + v * Rows);
+        }
+        return blocks * Rows;
+    }
+
+    /// <summary>
+    /// Cross-entropy against integer labels for whole blocks of 16 rows, with the gradient
+    /// scale·w_y·(softmax(z) − onehot(y)) when <paramref name="gradient"/> is not null (it may be the logits
+    /// themselves): each row's weighted loss w_y·(log1p(ρ) + m − z_y) goes to <paramref name="losses"/>, as the
+    /// row-by-row path computes it. A row with the ignore label gets loss 0 and a zero gradient. Refuses blocks
+    /// as <see cref="LogProbabilities"/> does.
+    /// </summary>
+    public static int CrossEntropy(float* logits, int rows, int classes, int* labels, in CrossEntropySettings<float> settings, float* gradient, double* losses, byte* scratch)
+    {
+        var kept = (Vector512<float>*)(((nint)scratch + 63) & ~(nint)63);
+        return LabelBlocks(logits, rows / Rows, BlockPlan.For(classes), labels, settings, gradient, losses, kept);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static int LabelBlocks(float* logits, int blocks, BlockPlan plan, int* labels, CrossEntropySettings<float> settings, float* gradient, double* losses, Vector512<float>* kept)
+    {
+        int classes = plan.Classes, length = classes * Rows;
+        Vector512<float>* exponentials = kept + MaximumClasses;
+        double scale = settings.GradientScale;
+        // Row r of a block starts at element r·classes: with its label, where the label's logit is.
+        var rowStarts = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) * classes;
         for (int k = 0; k < blocks; k++)
         {
             float* block = logits + (nint)k * length;
-            for (int v = 0; v < classes; v++) gaps[v] = Vector512.Load(block + v * Rows);
-            var max = plan.Max(gaps, work);
-            if (!(Vector512.GreaterThanOrEqualAll(max, Vector512.Create(float.MinValue)) && Vector512.LessThanOrEqualAll(max, Vector512.Create(float.MaxValue))))
-                return k * Rows;
-            int atMax = 0;
+            if (!Shift(block, plan, kept, out var max, out var rest)) return k * Rows;
+            // Per-row values in row order, to meet the labels.
+            var log = Avx512F.PermuteVar16x32(LogOnePlus(rest), plan.RowOrder);
+            var top = Avx512F.PermuteVar16x32(max, plan.RowOrder);
+            var sum = Vector512<float>.One + Avx512F.PermuteVar16x32(rest, plan.RowOrder);
+            var label = Vector512.Load(labels + k * Rows);
+            var ignored = settings.HasIgnoreLabel ? Vector512.Equals(label, Vector512.Create(settings.IgnoreLabel)) : Vector512<int>.Zero;
+            label = Vector512.AndNot(label, ignored);
+            var weight = settings.Weights == null ? Vector512<float>.One : Gather(settings.Weights, label);
+            weight = Vector512.AndNot(weight, ignored.AsSingle());
+            // The label's logit is read before the gradient (perhaps in its place) is written.
+            var labelLogit = Gather(block, rowStarts + label);
+            // w·log Σ + w·(m − z_y) in float64, as the row-by-row path has it; m − z_y is exact there.
+            Losses(Vector512.WidenLower(weight), Vector512.WidenLower(log), Vector512.WidenLower(top), Vector512.WidenLower(labelLogit), losses + k * Rows);
+            Losses(Vector512.WidenUpper(weight), Vector512.WidenUpper(log), Vector512.WidenUpper(top), Vector512.WidenUpper(labelLogit), losses + k * Rows + 8);
+            if (gradient == null) continue;
+            // softmax(z) = exp(z − m)/(1 + ρ), each exponential here carrying 2⁴⁶.
+            var factor = Avx512F.PermuteVar16x32(Vector512.Create((float)(scale / (1L << Bias))) * weight / sum, plan.LaneOrder);
+            float* target = gradient + (nint)k * length;
             for (int v = 0; v < classes; v++)
             {
-                var z = gaps[v];
-                var m = plan.Broadcast(max, v);
-                // The gap z − m ≤ 0 rounds to the nearest float: half an ulp of the result, since |log p| ≥ |z − m|.
-                // Its exponential takes the rounding error back (TwoSum, exact): |z − m|·6e-8 of relative error
-                // otherwise, which ρ would carry to a confident class. The error is clamped to [−1, 1]: that leaves
-                // every gap above −119 alone (its error is below 4e-6), a −∞ logit's NaN error becomes −1, which
-                // turns its exponential into exactly 0, and a huge gap's large error cannot inflate the tiny value
-                // its exponential is clamped to.
-                var gap = z - m;
-                var back = gap - z;
-                var error = Avx512F.Min(Avx512F.Max((z - (gap - back)) - (m + back), Vector512.Create(-1f)), Vector512<float>.One);
-                var top = Vector512.Equals(gap, Vector512<float>.Zero);
-                atMax += System.Numerics.BitOperations.PopCount(Vector512.ExtractMostSignificantBits(top));
-                gaps[v] = gap;
-                var e = ScaledExp(gap);
-                exponentials[v] = Vector512.ConditionalSelect(top, Vector512<float>.Zero, Vector512.FusedMultiplyAdd(e, error, e));
+                // The maxima, left out of ρ, are exp 0 = 1 (2⁴⁶ scaled).
+                var e = Vector512.ConditionalSelect(Vector512.Equals(kept[v], Vector512<float>.Zero), Vector512.Create((float)(1L << Bias)), exponentials[v]);
+                Vector512.Store(e * plan.Broadcast(factor, v), target + v * Rows);
             }
-            // Scaled back by 2⁻⁴⁶ (exact while normal; below 2⁻¹²⁶, ρ is too small to matter beside 1).
-            var rest = plan.Sum(exponentials, work) * Vector512.Create(1f / (1L << Bias));
-            // Each row has one maximum or more: more than 16 in all means ties, which add their count less one.
-            if (atMax != Rows) rest += TiesBeyondOne(gaps, exponentials, work, plan);
-            if (!Vector512.LessThanOrEqualAll(rest, Vector512.Create(float.MaxValue))) return k * Rows;
-            var log = LogOnePlus(rest);
-            float* target = destination + (nint)k * length;
-            for (int v = 0; v < classes; v++) Vector512.Store(gaps[v] - plan.Broadcast(log, v), target + v * Rows);
+            for (int r = 0; r < Rows; r++)
+            {
+                int y = labels[k * Rows + r];
+                if (settings.HasIgnoreLabel && y == settings.IgnoreLabel) continue;
+                float* g = target + r * classes + y;
+                *g = (float)(*g - scale * (settings.Weights == null ? 1 : settings.Weights[y]));
+            }
         }
         return blocks * Rows;
+    }
+
+    /// <summary>The 16 floats at <paramref name="source"/>[index] (.NET has no 512-bit gather: two of 256 bits).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Gather(float* source, Vector512<int> index) =>
+        Vector512.Create(Avx2.GatherVector256(source, index.GetLower(), 4), Avx2.GatherVector256(source, index.GetUpper(), 4));
+
+    /// <summary>Eight rows' losses w·log Σ + w·(m − z_y), and 0 where w is 0 (even for a label on a −∞ logit).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Losses(Vector512<double> weight, Vector512<double> log, Vector512<double> max, Vector512<double> labelLogit, double* losses)
+    {
+        var loss = weight * log + weight * (max - labelLogit);
+        Vector512.Store(Vector512.ConditionalSelect(Vector512.Equals(weight, Vector512<double>.Zero), Vector512<double>.Zero, loss), losses);
+    }
+
+    /// <summary>
+    /// The shared first half of the log-softmax and cross-entropy blocks: loads the block at <paramref name="block"/>,
+    /// finds each row's maximum m, and leaves the gaps z − m in <paramref name="kept"/>[0, classes) and their
+    /// exponentials, 2⁴⁶·exp(z − m) with the maxima's set to 0, in [16, 16 + classes); <paramref name="rest"/> is
+    /// ρ = Σ exp(z − m) − 1 per row. False, with nothing written outside the scratch, for a block to refuse.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Shift(float* block, BlockPlan plan, Vector512<float>* kept, out Vector512<float> max, out Vector512<float> rest)
+    {
+        int classes = plan.Classes;
+        Vector512<float>* gaps = kept, exponentials = kept + MaximumClasses, work = kept + 2 * MaximumClasses;
+        rest = default;
+        for (int v = 0; v < classes; v++) gaps[v] = Vector512.Load(block + v * Rows);
+        max = plan.Max(gaps, work);
+        if (!(Vector512.GreaterThanOrEqualAll(max, Vector512.Create(float.MinValue)) && Vector512.LessThanOrEqualAll(max, Vector512.Create(float.MaxValue))))
+            return false;
+        int atMax = 0;
+        for (int v = 0; v < classes; v++)
+        {
+            var z = gaps[v];
+            var m = plan.Broadcast(max, v);
+            // The gap z − m ≤ 0 rounds to the nearest float: half an ulp of the result, since |log p| ≥ |z − m|.
+            // Its exponential takes the rounding error back (TwoSum, exact): |z − m|·6e-8 of relative error
+            // otherwise, which ρ would carry to a confident class. The error is clamped to [−1, 1]: that leaves
+            // every gap above −119 alone (its error is below 4e-6), a −∞ logit's NaN error becomes −1, which
+            // turns its exponential into exactly 0, and a huge gap's large error cannot inflate the tiny value
+            // its exponential is clamped to.
+            var gap = z - m;
+            var back = gap - z;
+            var error = Avx512F.Min(Avx512F.Max((z - (gap - back)) - (m + back), Vector512.Create(-1f)), Vector512<float>.One);
+            var top = Vector512.Equals(gap, Vector512<float>.Zero);
+            atMax += System.Numerics.BitOperations.PopCount(Vector512.ExtractMostSignificantBits(top));
+            gaps[v] = gap;
+            var e = ScaledExp(gap);
+            exponentials[v] = Vector512.ConditionalSelect(top, Vector512<float>.Zero, Vector512.FusedMultiplyAdd(e, error, e));
+        }
+        // Scaled back by 2⁻⁴⁶ (exact while normal; below 2⁻¹²⁶, ρ is too small to matter beside 1).
+        rest = plan.Sum(exponentials, work) * Vector512.Create(1f / (1L << Bias));
+        // Each row has one maximum or more: more than 16 in all means ties, which add their count less one.
+        if (atMax != Rows) rest += TiesBeyondOne(gaps, kept + 3 * MaximumClasses, work, plan);
+        // A NaN logit that the maximum stepped over comes out here.
+        return Vector512.LessThanOrEqualAll(rest, Vector512.Create(float.MaxValue));
     }
 
     /// <summary>For each row, how many of its gaps are 0 (its maxima), less one.</summary>

@@ -691,9 +691,32 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             StreamRows(logits, gradient, rows, classes, new LabelRows(logits, gradient, classes, labels, settings, losses));
             return;
         }
-        for (int row = 0; row < rows; row++)
+        int done = labels != null && targets == null && settings.Smoothing == 0 && UsesBlocks(classes, 1)
+            ? LabelBlocks(logits, rows, classes, labels, settings, gradient, losses)
+            : 0;
+        for (int row = done; row < rows; row++)
             losses[row] = CrossEntropyRow(logits, classes, row, labels, targets, settings, gradient, streaming);
         FenceStreaming(streaming);
+    }
+
+    /// <summary>
+    /// Cross-entropy against labels for every whole block of 16 rows (<see cref="RowBlocks.CrossEntropy"/>); a block
+    /// the fast path refuses goes row by row and the blocks resume after it. Returns the rows done.
+    /// </summary>
+    private static int LabelBlocks(T* logits, int rows, int classes, int* labels, CrossEntropySettings<T> settings, T* gradient, double* losses)
+    {
+        byte* scratch = stackalloc byte[RowBlocks.ScratchBytes];
+        var single = Unsafe.As<CrossEntropySettings<T>, CrossEntropySettings<float>>(ref settings);
+        int done = 0;
+        while (true)
+        {
+            nint offset = (nint)done * classes;
+            done += RowBlocks.CrossEntropy((float*)(logits + offset), rows - done, classes, labels + done, single,
+                gradient == null ? null : (float*)(gradient + offset), losses + done, scratch);
+            if (rows - done < RowBlocks.Rows) return done;
+            for (int end = done + RowBlocks.Rows; done < end; done++)
+                losses[done] = CrossEntropyRow(logits, classes, done, labels, null, settings, gradient, streaming: false);
+        }
     }
 
     /// <summary>One row of <see cref="CrossEntropy"/>: its loss, and its gradient when one is asked for.</summary>
