@@ -4,7 +4,8 @@ namespace Multinoulli.Cli.Commands;
 
 /// <summary>
 /// Times the float32 kernels against a plain copy of the same bytes and against TensorPrimitives.SoftMax called
-/// per row, in one process, so the ratios are fair even on a noisy machine. Bandwidth counts the bytes a kernel
+/// per row, in one process, timed in turns (<see cref="Timing.InterleavedMedianSeconds"/>), so the ratios are fair even
+/// on a noisy machine. Bandwidth counts the bytes a kernel
 /// must move: the logits read once and the output written once (the same as the copy).
 /// </summary>
 public sealed class KernelBenchmark(int repetitions, double warmUpSeconds, TextWriter progress)
@@ -47,12 +48,12 @@ public sealed class KernelBenchmark(int repetitions, double warmUpSeconds, TextW
                     ("log-softmax", () => Softmax.LogProbabilities(logits, classes, output, softmax)),
                     ("cross-entropy forward+backward", () => CrossEntropy.LossAndGradient(logits, classes, labels, output, crossEntropy)),
                 };
-                double copy = 0, reference = 0;
-                foreach (var (name, body) in kernels)
+                progress.WriteLine($"  {shape} {threads} thread(s): warming up and timing {kernels.Length} kernels in turns...");
+                var times = Timing.InterleavedMedianSeconds([.. kernels.Select(kernel => kernel.Body)], repetitions, warmUpSeconds);
+                double copy = times[0], reference = times[1];
+                for (int k = 0; k < kernels.Length; k++)
                 {
-                    double seconds = Time(body);
-                    if (name == "copy") copy = seconds;
-                    if (name == "TensorPrimitives.SoftMax") reference = seconds;
+                    var (name, seconds) = (kernels[k].Name, times[k]);
                     double bandwidth = 2.0 * shape.Elements * sizeof(float) / seconds / 1e9;
                     var measurement = new Measurement(shape, name, threads, seconds, bandwidth, copy / seconds, reference / seconds);
                     progress.WriteLine($"  {shape} {threads} thread(s) {name}: {seconds * 1e3:F3} ms, {bandwidth:F2} GB/s, {measurement.VersusCopy:F2}× copy");
@@ -62,8 +63,6 @@ public sealed class KernelBenchmark(int repetitions, double warmUpSeconds, TextW
         }
         return results;
     }
-
-    private double Time(Action body) => Timing.MedianSeconds(body, repetitions, warmUpSeconds);
 
     /// <summary>Splits rows over threads the way the library does, for the baselines.</summary>
     private static void Rows(Shape shape, int threads, Action<int, int> body)

@@ -10,19 +10,31 @@ public static class Timing
     /// <paramref name="warmUpSeconds"/>: the tiered JIT only promotes a hot method after a delay, and timing a
     /// contender before then would measure its unoptimised code.
     /// </summary>
-    public static double MedianSeconds(Action body, int repetitions, double warmUpSeconds)
+    public static double MedianSeconds(Action body, int repetitions, double warmUpSeconds) =>
+        InterleavedMedianSeconds([body], repetitions, warmUpSeconds)[0];
+
+    /// <summary>
+    /// The median time of each body, warmed up as <see cref="MedianSeconds"/> does, then timed in turns (one run of
+    /// each, <paramref name="repetitions"/> rounds): a shared machine's slow spells then fall on every contender
+    /// alike, so the ratios between them hold even when the times themselves move.
+    /// </summary>
+    public static double[] InterleavedMedianSeconds(IReadOnlyList<Action> bodies, int repetitions, double warmUpSeconds)
     {
-        long warmUp = Stopwatch.GetTimestamp();
-        for (int run = 0; run < 2 || Stopwatch.GetElapsedTime(warmUp).TotalSeconds < warmUpSeconds; run++)
-            body();
-        var seconds = new double[repetitions];
-        for (int i = 0; i < repetitions; i++)
+        foreach (var body in bodies)
         {
-            long start = Stopwatch.GetTimestamp();
-            body();
-            seconds[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            long warmUp = Stopwatch.GetTimestamp();
+            for (int run = 0; run < 2 || Stopwatch.GetElapsedTime(warmUp).TotalSeconds < warmUpSeconds; run++)
+                body();
         }
-        Array.Sort(seconds);
-        return seconds[repetitions / 2];
+        var seconds = new double[bodies.Count][];
+        for (int b = 0; b < bodies.Count; b++) seconds[b] = new double[repetitions];
+        for (int i = 0; i < repetitions; i++)
+            for (int b = 0; b < bodies.Count; b++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                bodies[b]();
+                seconds[b][i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            }
+        return [.. seconds.Select(times => times.Order().ElementAt(repetitions / 2))];
     }
 }
