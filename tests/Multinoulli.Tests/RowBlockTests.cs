@@ -82,11 +82,7 @@ public unsafe class RowBlockTests
     {
         if (!RowBlocks.Apply(10)) return;
         const int classes = 10;
-        var random = new Random(reason.Length);
-        // Block 0 ordinary, block 1 with the special row in the middle, block 2 ordinary, and 5 rows left over.
-        var logits = new float[(3 * RowBlocks.Rows + 5) * classes];
-        for (int i = 0; i < logits.Length; i++) logits[i] = (float)(random.NextDouble() * 16 - 8);
-        special.CopyTo(logits.AsSpan((RowBlocks.Rows + 7) * classes));
+        var logits = BatchAround(special, reason);
         var p = Enumerable.Repeat(-1f, logits.Length).ToArray();
         Assert.Equal(RowBlocks.Rows, Blocks(logits, p, classes));
         Assert.All(p.Skip(RowBlocks.Rows * classes), value => Assert.Equal(-1f, value));
@@ -109,6 +105,16 @@ public unsafe class RowBlockTests
                     $"{reason}: row {r} class {j}: batch {a} vs single row {b}");
             }
         }
+    }
+
+    /// <summary>Block 0 ordinary, block 1 with the special row in the middle, block 2 ordinary, and 5 rows left over.</summary>
+    private static float[] BatchAround(float[] special, string reason)
+    {
+        var random = new Random(reason.Length);
+        var logits = new float[(3 * RowBlocks.Rows + 5) * special.Length];
+        for (int i = 0; i < logits.Length; i++) logits[i] = (float)(random.NextDouble() * 16 - 8);
+        special.CopyTo(logits.AsSpan((RowBlocks.Rows + 7) * special.Length));
+        return logits;
     }
 
     [Fact]
@@ -209,10 +215,7 @@ public unsafe class RowBlockTests
     {
         if (!RowBlocks.Apply(10)) return;
         const int classes = 10;
-        var random = new Random(reason.Length);
-        var logits = new float[(3 * RowBlocks.Rows + 5) * classes];
-        for (int i = 0; i < logits.Length; i++) logits[i] = (float)(random.NextDouble() * 16 - 8);
-        special.CopyTo(logits.AsSpan((RowBlocks.Rows + 7) * classes));
+        var logits = BatchAround(special, reason);
         var y = Enumerable.Repeat(1f, logits.Length).ToArray();
         Assert.Equal(RowBlocks.Rows, LogBlocks(logits, y, classes));
         Assert.All(y.Skip(RowBlocks.Rows * classes), value => Assert.Equal(1f, value));
