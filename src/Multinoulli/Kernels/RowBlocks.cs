@@ -253,9 +253,14 @@ internal static unsafe class RowBlocks
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work)
         {
+            var tooLarge = Vector512<int>.Zero;
             for (int v = 0; v < plan.Classes; v++)
-                kept[v] = ScaledExp(Vector512.Load(logits + v * Rows));
-            return plan.Sum(kept, work);
+            {
+                var z = Vector512.Load(logits + v * Rows);
+                tooLarge |= TooLarge(z);
+                kept[v] = ScaledExp(z);
+            }
+            return Refuse(tooLarge) ? Vector512.Create(float.NaN) : plan.Sum(kept, work);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -275,16 +280,27 @@ internal static unsafe class RowBlocks
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work)
         {
-            var e0 = ScaledExp(Vector512.Load(logits));
-            var e1 = ScaledExp(Vector512.Load(logits + 16));
-            var e2 = ScaledExp(Vector512.Load(logits + 32));
-            var e3 = ScaledExp(Vector512.Load(logits + 48));
-            var e4 = ScaledExp(Vector512.Load(logits + 64));
-            var e5 = ScaledExp(Vector512.Load(logits + 80));
-            var e6 = ScaledExp(Vector512.Load(logits + 96));
-            var e7 = ScaledExp(Vector512.Load(logits + 112));
-            var e8 = ScaledExp(Vector512.Load(logits + 128));
-            var e9 = ScaledExp(Vector512.Load(logits + 144));
+            var z0 = Vector512.Load(logits);
+            var z1 = Vector512.Load(logits + 16);
+            var z2 = Vector512.Load(logits + 32);
+            var z3 = Vector512.Load(logits + 48);
+            var z4 = Vector512.Load(logits + 64);
+            var z5 = Vector512.Load(logits + 80);
+            var z6 = Vector512.Load(logits + 96);
+            var z7 = Vector512.Load(logits + 112);
+            var z8 = Vector512.Load(logits + 128);
+            var z9 = Vector512.Load(logits + 144);
+            var tooLarge = ((TooLarge(z0) | TooLarge(z1)) | (TooLarge(z2) | TooLarge(z3))) | ((TooLarge(z4) | TooLarge(z5)) | (TooLarge(z6) | TooLarge(z7))) | (TooLarge(z8) | TooLarge(z9));
+            var e0 = ScaledExp(z0);
+            var e1 = ScaledExp(z1);
+            var e2 = ScaledExp(z2);
+            var e3 = ScaledExp(z3);
+            var e4 = ScaledExp(z4);
+            var e5 = ScaledExp(z5);
+            var e6 = ScaledExp(z6);
+            var e7 = ScaledExp(z7);
+            var e8 = ScaledExp(z8);
+            var e9 = ScaledExp(z9);
             kept[0] = e0; kept[1] = e1; kept[2] = e2; kept[3] = e3; kept[4] = e4;
             kept[5] = e5; kept[6] = e6; kept[7] = e7; kept[8] = e8; kept[9] = e9;
             var h0 = BlockPlan.Pairs<BlockPlan.Add>(e0, e1);
@@ -298,7 +314,7 @@ internal static unsafe class RowBlocks
             var s2 = Chain(h0, h1, h2, h3, h4, c + 8);
             var s3 = Chain(h0, h1, h2, h3, h4, c + 12);
             var s4 = Chain(h0, h1, h2, h3, h4, c + 16);
-            return ((s0 + s1) + (s2 + s3)) + s4;
+            return Refuse(tooLarge) ? Vector512.Create(float.NaN) : ((s0 + s1) + (s2 + s3)) + s4;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -323,20 +339,32 @@ internal static unsafe class RowBlocks
     }
 
     /// <summary>
+    /// The lanes of a block's logits above 56.1 (57 is where <see cref="ScaledExp"/> would wrap the exponent field),
+    /// +∞ among them, as an integer comparison: a float's bits order like the float for positive values and are
+    /// negative for negative ones, and an integer unit does it rather than the multiply-add unit the kernel waits
+    /// on. A softmax block with any such lane is refused (its sums would be out of range anyway).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> TooLarge(Vector512<float> z) => Vector512.GreaterThan(z.AsInt32(), Vector512.Create(0x4264_0000)); // 57f
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Refuse(Vector512<int> tooLarge) => !Vector512.EqualsAll(tooLarge, Vector512<int>.Zero);
+
+    /// <summary>
     /// 2⁴⁶·exp(z) for float logits: z = N·ln2/16 + r (two fused multiply-adds, exact to half an ulp of r), a cubic
     /// for eʳ on |r| ≤ ln2/32, 2^(j/16) from a register by one permute, and 2^(⌊N/16⌋ + 46) added to the exponent
     /// field with integer instructions (scalef would take two slots of the multiply-add unit, which is what this
     /// kernel waits on). The factor keeps every result from z = −119 up a normal number, and a Σ of at least 2²⁶
-    /// takes anything at −119 or below, −∞ included, to exactly 0 in the product. A NaN stays NaN; a logit above
-    /// 56.1 (+∞ included) gives a result above 2¹²⁷ or NaN, which puts its row's Σ out of range.
+    /// takes anything at −119 or below, −∞ included, to exactly 0 in the product. A NaN stays NaN. Above 57 the
+    /// power of two would wrap around the exponent field: the caller refuses such logits (<see cref="TooLarge"/>),
+    /// or has none (the gaps z − max ≤ 0).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> ScaledExp(Vector512<float> z)
     {
-        // vmaxps and vminps return their second operand when either is NaN: a NaN survives both clamps. Clamped
-        // at 57, the power of two cannot wrap around the exponent field.
-        var x = Avx512F.Min(Vector512.Create(57f), Avx512F.Max(Vector512.Create(-119f), z));
-        // The shifter offset by 16·46 scales by 2⁴⁶.
+        // vmaxps returns its second operand when either is NaN: a NaN survives the clamp. The shifter offset by
+        // 16·46 scales by 2⁴⁶.
+        var x = Avx512F.Max(Vector512.Create(-119f), z);
         return VectorMath.SixteenthsExp(x, Vector512.Create(VectorMath.SingleShifter + 16 * Bias), PowersOfTwo);
     }
 
