@@ -118,6 +118,21 @@ public unsafe class RowBlockTests
     }
 
     [Fact]
+    public void A_logit_above_57_is_refused_at_every_row_length()
+    {
+        if (!RowBlocks.Apply(10)) return;
+        // Its exponential would wrap around the exponent field into a tiny negative number, and the row's other
+        // logits (2⁴⁶·e⁵⁰ each) would keep Σ in range: only the explicit check stands between it and a wrong p.
+        for (int classes = RowBlocks.MinimumClasses; classes <= RowBlocks.MaximumClasses; classes++)
+            foreach (float high in new[] { 57.01f, 57.5f, 88f, 1e6f, float.PositiveInfinity })
+            {
+                var logits = Enumerable.Repeat(50f, RowBlocks.Rows * classes).ToArray();
+                logits[5 * classes] = high;
+                Assert.True(Blocks(logits, new float[logits.Length], classes) == 0, $"{classes} classes, a logit of {high}: block taken");
+            }
+    }
+
+    [Fact]
     public void Logits_at_the_edges_of_the_range_are_exact_or_refused()
     {
         if (!RowBlocks.Apply(10)) return;
