@@ -4,9 +4,9 @@ namespace Multinoulli.Cli.Commands;
 
 /// <summary>
 /// Times the float32 kernels against a plain copy of the same bytes and against TensorPrimitives.SoftMax called
-/// per row, in one process, timed in turns (<see cref="Timing.InterleavedMedianSeconds"/>), so the ratios are fair even
-/// on a noisy machine. Bandwidth counts the bytes a kernel
-/// must move: the logits read once and the output written once (the same as the copy).
+/// per row, in one process and in turns (<see cref="Timing.InterleavedMedianSeconds"/>), so the ratios are fair
+/// even on a noisy machine. Bandwidth counts the bytes a kernel must move: the logits read once and the output
+/// written once (the same as the copy).
 /// </summary>
 public sealed class KernelBenchmark(int repetitions, double warmUpSeconds, TextWriter progress)
 {
