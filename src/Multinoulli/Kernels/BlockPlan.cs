@@ -23,6 +23,7 @@ internal sealed unsafe class BlockPlan
     private readonly bool _inLane;
     private readonly int _odd;
     private readonly Vector512<int>* _broadcast;   // [vector v]: lane p reads the sum of the row of element 16v + p
+    private readonly Vector512<int>* _classOf;     // [vector v]: lane p holds the class of element 16v + p
     private readonly int[] _rowLane;
 
     public int Classes { get; }
@@ -52,9 +53,10 @@ internal sealed unsafe class BlockPlan
         LaneOrder = Vector512.Create(rowOfLane);
 
         int chains = Math.Max(1, _odd * (_odd - 1));
-        var table = (Vector512<int>*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)((chains + classes) * 64), 64);
+        var table = (Vector512<int>*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)((chains + 2 * classes) * 64), 64);
         Chains = table;
         _broadcast = table + chains;
+        _classOf = _broadcast + classes;
         var (vectorOf, laneOf) = Locate(layout);
         var indices = new int[Lanes];
         for (int j = 0; j < _odd; j++)
@@ -73,6 +75,8 @@ internal sealed unsafe class BlockPlan
         {
             for (int p = 0; p < Lanes; p++) indices[p] = rowLane[(Lanes * v + p) / classes];
             _broadcast[v] = Vector512.Create(indices);
+            for (int p = 0; p < Lanes; p++) indices[p] = (Lanes * v + p) % classes;
+            _classOf[v] = Vector512.Create(indices);
         }
     }
 
@@ -140,6 +144,10 @@ internal sealed unsafe class BlockPlan
 
     /// <summary>Permute indices that put a per-row vector in row order back into the plan's lane order.</summary>
     public Vector512<int> LaneOrder { get; }
+
+    /// <summary>The class (position in its row) of each element of vector <paramref name="vector"/> of the block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<int> ClassOf(int vector) => _classOf[vector];
 
     /// <summary>Per-row values (as <see cref="Sum"/> lays them out) spread over vector <paramref name="vector"/> of the block: each element gets its row's.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -120,21 +120,19 @@ internal static unsafe class RowBlocks
             Losses(Vector512.WidenLower(weight), Vector512.WidenLower(log), Vector512.WidenLower(top), Vector512.WidenLower(labelLogit), losses + k * Rows);
             Losses(Vector512.WidenUpper(weight), Vector512.WidenUpper(log), Vector512.WidenUpper(top), Vector512.WidenUpper(labelLogit), losses + k * Rows + 8);
             if (gradient == null) continue;
-            // softmax(z) = exp(z − m)/(1 + ρ), each exponential here carrying 2⁴⁶.
+            // softmax(z) = exp(z − m)/(1 + ρ), each exponential here carrying 2⁴⁶; the label's element less scale·w,
+            // in the same fused multiply-add.
             var factor = Avx512F.PermuteVar16x32(Vector512.Create((float)(scale / (1L << Bias))) * weight / sum, plan.LaneOrder);
+            var labelWeight = Avx512F.PermuteVar16x32(Vector512.Create((float)scale) * weight, plan.LaneOrder);
+            var labelClass = Avx512F.PermuteVar16x32(label.AsSingle(), plan.LaneOrder);
             float* target = gradient + (nint)k * length;
             for (int v = 0; v < classes; v++)
             {
                 // The maxima, left out of ρ, are exp 0 = 1 (2⁴⁶ scaled).
                 var e = Vector512.ConditionalSelect(Vector512.Equals(kept[v], Vector512<float>.Zero), Vector512.Create((float)(1L << Bias)), exponentials[v]);
-                Vector512.Store(e * plan.Broadcast(factor, v), target + v * Rows);
-            }
-            for (int r = 0; r < Rows; r++)
-            {
-                int y = labels[k * Rows + r];
-                if (settings.HasIgnoreLabel && y == settings.IgnoreLabel) continue;
-                float* g = target + r * classes + y;
-                *g = (float)(*g - scale * (settings.Weights == null ? 1 : settings.Weights[y]));
+                var atLabel = Vector512.Equals(plan.Broadcast(labelClass, v).AsInt32(), plan.ClassOf(v)).AsSingle();
+                var onehot = Vector512.ConditionalSelect(atLabel, plan.Broadcast(labelWeight, v), Vector512<float>.Zero);
+                Vector512.Store(Vector512.FusedMultiplyAdd(e, plan.Broadcast(factor, v), -onehot), target + v * Rows);
             }
         }
         return blocks * Rows;
