@@ -337,10 +337,11 @@ internal static unsafe class RowBlocks
     }
 
     /// <summary>
-    /// The lanes of a block's logits above 56.1 (57 is where <see cref="ScaledExp"/> would wrap the exponent field),
-    /// +∞ among them, as an integer comparison: a float's bits order like the float for positive values and are
-    /// negative for negative ones, and an integer unit does it rather than the multiply-add unit the kernel waits
-    /// on. A softmax block with any such lane is refused (its sums would be out of range anyway).
+    /// The lanes of a block's logits above 57 (where <see cref="ScaledExp"/> would wrap the exponent field), +∞
+    /// among them, by comparing bits as integers: a float's bits order like the float for positive values and are
+    /// negative for negative ones. A softmax block with any such lane is refused (its sums would be out of range
+    /// anyway). One comparison a vector, like the clamp it replaces, but it leaves the exponential to the blocks
+    /// of gaps ≤ 0 (log-softmax, cross-entropy) without a clamp they never needed.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> TooLarge(Vector512<float> z) => Vector512.GreaterThan(z.AsInt32(), Vector512.Create(0x4264_0000)); // 57f
