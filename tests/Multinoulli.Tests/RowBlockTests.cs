@@ -189,7 +189,7 @@ public unsafe class RowBlockTests
     }
 
     [Fact]
-    public void Every_block_of_finite_maxima_takes_the_log_path_and_matches_the_reference()
+    public void Every_block_of_finite_maxima_takes_the_log_paths_and_matches_the_reference()
     {
         if (!RowBlocks.Apply(10)) return;
         OrdinaryLogBlocks.Sample(batch =>
@@ -197,10 +197,13 @@ public unsafe class RowBlockTests
             var (logits, classes) = batch;
             var y = new float[logits.Length];
             Assert.Equal(logits.Length / classes, LogBlocks(logits, y, classes));
+            var lse = new float[logits.Length / classes];
+            Assert.Equal(lse.Length, LogSumExpBlocks(logits, lse, classes));
             for (int r = 0; r < logits.Length / classes; r++)
             {
                 var row = logits.AsSpan(r * classes, classes);
                 var reference = Reference.Softmax(Reference.Widen(row));
+                Assert.True(AccuracyTests.Within(lse[r], reference.Lse, 1e-6, float.MaxValue), $"{classes} classes, row {r}: log-sum-exp {lse[r]} vs {reference.Lse}");
                 for (int j = 0; j < classes; j++)
                 {
                     double expected = reference.Log[j];
@@ -241,9 +244,13 @@ public unsafe class RowBlockTests
         var inPlace = (float[])logits.Clone();
         Softmax.LogProbabilities(inPlace, classes, inPlace, options);
         Assert.Equal(batch, inPlace);
+        var lse = new float[logits.Length / classes];
+        Softmax.LogSumExp(logits, classes, lse);
         var single = new float[classes];
         for (int r = 0; r < logits.Length / classes; r++)
         {
+            float rowLse = Softmax.LogSumExp(logits.AsSpan(r * classes, classes));
+            Assert.True(lse[r].Equals(rowLse) || Math.Abs(lse[r] - rowLse) <= 1e-6 * Math.Max(1, Math.Abs(rowLse)), $"{reason}: row {r}: log-sum-exp {lse[r]} vs single row {rowLse}");
             Softmax.LogProbabilities(logits.AsSpan(r * classes, classes), single, options);
             for (int j = 0; j < classes; j++)
             {
@@ -363,6 +370,14 @@ public unsafe class RowBlockTests
             Assert.Equal(3 * RowBlocks.Rows, RowBlocks.CrossEntropy(z, rows, classes, y, settings, null, l, scratch));
 
         static bool Close(float a, float b) => a.Equals(b) || Math.Abs(a - b) <= 1e-6 * Math.Max(Math.Abs(a), Math.Abs(b));
+    }
+
+    private static int LogSumExpBlocks(float[] logits, float[] destination, int classes)
+    {
+        byte* scratch = stackalloc byte[RowBlocks.ScratchBytes];
+        fixed (float* z = logits)
+        fixed (float* d = destination)
+            return RowBlocks.LogSumExp(z, d, logits.Length / classes, classes, scratch);
     }
 
     private static int LogBlocks(float[] logits, float[] destination, int classes)

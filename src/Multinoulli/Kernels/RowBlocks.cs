@@ -81,6 +81,29 @@ internal static unsafe class RowBlocks
     }
 
     /// <summary>
+    /// log Σ exp(z) of each row of whole blocks of 16 rows, m + log1p(ρ), into <paramref name="destination"/> (one
+    /// float a row); refuses blocks as <see cref="LogProbabilities"/> does.
+    /// </summary>
+    public static int LogSumExp(float* logits, float* destination, int rows, int classes, byte* scratch)
+    {
+        var kept = (Vector512<float>*)(((nint)scratch + 63) & ~(nint)63);
+        return LogSumExpBlocks(logits, destination, rows / Rows, BlockPlan.For(classes), kept);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static int LogSumExpBlocks(float* logits, float* destination, int blocks, BlockPlan plan, Vector512<float>* kept)
+    {
+        int length = plan.Classes * Rows;
+        for (int k = 0; k < blocks; k++)
+        {
+            if (!Shift(logits + (nint)k * length, plan, kept, out var max, out var rest)) return k * Rows;
+            // One rounding of the sum: both terms are computed to a few ulp of themselves.
+            Vector512.Store(Avx512F.PermuteVar16x32(max + LogOnePlus(rest), plan.RowOrder), destination + k * Rows);
+        }
+        return blocks * Rows;
+    }
+
+    /// <summary>
     /// Cross-entropy against integer labels for whole blocks of 16 rows, with the gradient
     /// scale·w_y·(softmax(z) − onehot(y)) when <paramref name="gradient"/> is not null (it may be the logits
     /// themselves): each row's weighted loss w_y·(log1p(ρ) + m − z_y) goes to <paramref name="losses"/>, as the

@@ -615,14 +615,30 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
         double inverse = 1 / temperature;
-        for (int row = 0; row < rows; row++)
+        int done = 0;
+        if (UsesBlocks(classes, temperature))
         {
-            T* z = logits + (nint)row * classes;
-            var statistics = FitsOneVector(classes) ? OneVectorStatistics<TArgument>(z, classes, inverse) : Statistics<TArgument>(z, classes, inverse);
-            destination[row] = statistics.Kind == RowKind.Finite
-                ? T.CreateTruncating(statistics.LogNormalizer(inverse))
-                : SpecialRows<T>.LogNormalizer(statistics.Kind, z, classes);
+            // Whole blocks of 16 rows (RowBlocks.LogSumExp); a refused block goes row by row, then blocks resume.
+            byte* scratch = stackalloc byte[RowBlocks.ScratchBytes];
+            while (true)
+            {
+                done += RowBlocks.LogSumExp((float*)(logits + (nint)done * classes), (float*)(destination + done), rows - done, classes, scratch);
+                if (rows - done < RowBlocks.Rows) break;
+                for (int end = done + RowBlocks.Rows; done < end; done++)
+                    destination[done] = LogSumExpRow<TArgument>(logits + (nint)done * classes, classes, inverse);
+            }
         }
+        for (int row = done; row < rows; row++)
+            destination[row] = LogSumExpRow<TArgument>(logits + (nint)row * classes, classes, inverse);
+    }
+
+    private static T LogSumExpRow<TArgument>(T* z, int classes, double inverse)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+    {
+        var statistics = FitsOneVector(classes) ? OneVectorStatistics<TArgument>(z, classes, inverse) : Statistics<TArgument>(z, classes, inverse);
+        return statistics.Kind == RowKind.Finite
+            ? T.CreateTruncating(statistics.LogNormalizer(inverse))
+            : SpecialRows<T>.LogNormalizer(statistics.Kind, z, classes);
     }
 
     public static void SmoothMax(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
