@@ -5,19 +5,20 @@ using System.Runtime.Intrinsics.X86;
 namespace Multinoulli.Kernels;
 
 /// <summary>
-/// softmax of 16 float rows at a time when rows are short (2 to 16 classes), with AVX-512. Row by row, a 10-class
-/// row spends its time in reductions across one vector and in the latency of one exponential; a block of 16 rows
-/// is <c>classes</c> whole vectors in memory order, so every exponential fills a vector and the 16 row sums come
-/// out of a few shuffles and additions (<see cref="BlockPlan"/>). The blocks are pipelined: block k's exponentials
-/// and sums are computed while block k − 1, kept in L1, is divided by its sums and written, which hides the
-/// division's latency.
+/// softmax, log-softmax, log-sum-exp and cross-entropy of 16 float rows at a time when rows are short (2 to 16
+/// classes), with AVX-512. Row by row, a 10-class row spends its time in reductions across one vector and in the
+/// latency of one exponential; a block of 16 rows is <c>classes</c> whole vectors in memory order, so every
+/// exponential fills a vector and the 16 row sums come out of a few shuffles and additions (<see cref="BlockPlan"/>).
+/// The softmax blocks are pipelined: block k's exponentials and sums are computed while block k − 1, kept in L1, is
+/// divided by its sums and written, which hides the division's latency.
 /// </summary>
 /// <remarks>
-/// No shift is subtracted: exp(z) itself is exact enough, and the row's Σ is checked instead. While every row of
+/// Softmax subtracts no shift: exp(z) itself is exact enough, and the row's Σ is checked instead. While every row of
 /// a block has Σ exp(z) in [2⁻²⁰, 2⁸¹], each probability ≥ 1e-30 comes from a normal exp(z) with a full
 /// significand (see <see cref="ScaledExp"/>), and 1/Σ is normal. Ordinary classifier logits (a row's largest
 /// within about [−14, 56]) always pass; a block with any other row (a NaN, a +∞, a row of −∞, logits far from
-/// 0) is left to the row-by-row path with its shift.
+/// 0) is left to the row-by-row path with its shift. The other kernels subtract each row's maximum
+/// (<see cref="Shift"/>), for the relative accuracy of a confident class's log-probability.
 /// </remarks>
 internal static unsafe class RowBlocks
 {
@@ -34,6 +35,10 @@ internal static unsafe class RowBlocks
     private const float SmallestSum = 67108864f;
     private const float LargestSum = 1.7014118e38f;
 
+    /// <summary>The caller's scratch (<see cref="ScratchBytes"/>) as whole vectors, from its first 64-byte boundary.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float>* Aligned(byte* scratch) => (Vector512<float>*)(((nint)scratch + 63) & ~(nint)63);
+
     /// <summary>Whether blocks run here for rows of <paramref name="classes"/> float logits.</summary>
     public static bool Apply(int classes) =>
         Avx512F.IsSupported && classes >= MinimumClasses && classes <= MaximumClasses;
@@ -47,7 +52,7 @@ internal static unsafe class RowBlocks
     public static int Probabilities(float* logits, float* destination, int rows, int classes, byte* scratch)
     {
         var plan = BlockPlan.For(classes);
-        var kept = (Vector512<float>*)(((nint)scratch + 63) & ~(nint)63);
+        var kept = Aligned(scratch);
         return classes == 10
             ? Pipeline<TenClasses>(logits, destination, rows / Rows, plan, kept)
             : Pipeline<AnyClasses>(logits, destination, rows / Rows, plan, kept);
@@ -62,7 +67,7 @@ internal static unsafe class RowBlocks
     /// </summary>
     public static int LogProbabilities(float* logits, float* destination, int rows, int classes, byte* scratch)
     {
-        var kept = (Vector512<float>*)(((nint)scratch + 63) & ~(nint)63);
+        var kept = Aligned(scratch);
         return LogBlocks(logits, destination, rows / Rows, BlockPlan.For(classes), kept);
     }
 
@@ -86,7 +91,7 @@ internal static unsafe class RowBlocks
     /// </summary>
     public static int LogSumExp(float* logits, float* destination, int rows, int classes, byte* scratch)
     {
-        var kept = (Vector512<float>*)(((nint)scratch + 63) & ~(nint)63);
+        var kept = Aligned(scratch);
         return LogSumExpBlocks(logits, destination, rows / Rows, BlockPlan.For(classes), kept);
     }
 
@@ -112,7 +117,7 @@ internal static unsafe class RowBlocks
     /// </summary>
     public static int CrossEntropy(float* logits, int rows, int classes, int* labels, in CrossEntropySettings<float> settings, float* gradient, double* losses, byte* scratch)
     {
-        var kept = (Vector512<float>*)(((nint)scratch + 63) & ~(nint)63);
+        var kept = Aligned(scratch);
         return LabelBlocks(logits, rows / Rows, BlockPlan.For(classes), labels, settings, gradient, losses, kept);
     }
 

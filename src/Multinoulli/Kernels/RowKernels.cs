@@ -552,7 +552,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             else StreamRows(logits, destination, rows, classes, new ProbabilityRows(logits, destination, classes, masked));
             return;
         }
-        int done = UsesBlocks(classes, temperature) ? Blocks<TArgument>(logits, destination, rows, classes, masked, logarithm) : 0;
+        int done = UsesBlocks(classes, temperature) ? BlockRows(rows, new DistributionBlocks<TArgument>(logits, destination, classes, masked, logarithm)) : 0;
         if (logarithm)
             for (int row = done; row < rows; row++)
                 LogProbabilitiesRow<TArgument>(logits + (nint)row * classes, destination + (nint)row * classes, classes, temperature, masked, streaming);
@@ -567,28 +567,50 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         typeof(TVector) == typeof(System.Runtime.Intrinsics.Vector512<float>) && temperature == 1 && RowBlocks.Apply(classes);
 
     /// <summary>
-    /// softmax or log-softmax of every whole block of 16 rows (<see cref="RowBlocks"/>); a block the fast path
-    /// refuses goes row by row and the blocks resume after it. Returns the rows done.
+    /// Every whole block of 16 rows through <see cref="RowBlocks"/>; a block the fast path refuses goes row by row
+    /// and the blocks resume after it. Returns the rows done (the rest, fewer than 16, are the caller's).
     /// </summary>
-    private static int Blocks<TArgument>(T* logits, T* destination, int rows, int classes, bool masked, bool logarithm)
-        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+    private static int BlockRows<TJob>(int rows, TJob job)
+        where TJob : struct, IBlockJob
     {
         byte* scratch = stackalloc byte[RowBlocks.ScratchBytes];
         int done = 0;
         while (true)
         {
-            nint offset = (nint)done * classes;
-            float* z = (float*)(logits + offset), d = (float*)(destination + offset);
-            done += logarithm
-                ? RowBlocks.LogProbabilities(z, d, rows - done, classes, scratch)
-                : RowBlocks.Probabilities(z, d, rows - done, classes, scratch);
+            done += job.Blocks(done, rows - done, scratch);
             if (rows - done < RowBlocks.Rows) return done;
-            for (int end = done + RowBlocks.Rows; done < end; done++)
-            {
-                T* rowLogits = logits + (nint)done * classes, rowDestination = destination + (nint)done * classes;
-                if (logarithm) LogProbabilitiesRow<TArgument>(rowLogits, rowDestination, classes, 1, masked, streaming: false);
-                else ProbabilitiesRow<TArgument>(rowLogits, rowDestination, classes, 1, masked, 1, streaming: false);
-            }
+            for (int end = done + RowBlocks.Rows; done < end; done++) job.Row(done);
+        }
+    }
+
+    /// <summary>What <see cref="BlockRows{TJob}"/> does with a batch.</summary>
+    private interface IBlockJob
+    {
+        /// <summary>The blocks of the <paramref name="rows"/> rows from <paramref name="first"/> on, up to one the fast path refuses: returns the rows done.</summary>
+        int Blocks(int first, int rows, byte* scratch);
+
+        /// <summary>One row the ordinary way.</summary>
+        void Row(int row);
+    }
+
+    /// <summary>softmax or log-softmax of a batch's rows.</summary>
+    private readonly struct DistributionBlocks<TArgument>(T* logits, T* destination, int classes, bool masked, bool logarithm) : IBlockJob
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+    {
+        public int Blocks(int first, int rows, byte* scratch)
+        {
+            nint offset = (nint)first * classes;
+            float* z = (float*)(logits + offset), d = (float*)(destination + offset);
+            return logarithm
+                ? RowBlocks.LogProbabilities(z, d, rows, classes, scratch)
+                : RowBlocks.Probabilities(z, d, rows, classes, scratch);
+        }
+
+        public void Row(int row)
+        {
+            nint offset = (nint)row * classes;
+            if (logarithm) LogProbabilitiesRow<TArgument>(logits + offset, destination + offset, classes, 1, masked, streaming: false);
+            else ProbabilitiesRow<TArgument>(logits + offset, destination + offset, classes, 1, masked, 1, streaming: false);
         }
     }
 
@@ -615,21 +637,18 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
         double inverse = 1 / temperature;
-        int done = 0;
-        if (UsesBlocks(classes, temperature))
-        {
-            // Whole blocks of 16 rows (RowBlocks.LogSumExp); a refused block goes row by row, then blocks resume.
-            byte* scratch = stackalloc byte[RowBlocks.ScratchBytes];
-            while (true)
-            {
-                done += RowBlocks.LogSumExp((float*)(logits + (nint)done * classes), (float*)(destination + done), rows - done, classes, scratch);
-                if (rows - done < RowBlocks.Rows) break;
-                for (int end = done + RowBlocks.Rows; done < end; done++)
-                    destination[done] = LogSumExpRow<TArgument>(logits + (nint)done * classes, classes, inverse);
-            }
-        }
+        int done = UsesBlocks(classes, temperature) ? BlockRows(rows, new LogSumExpBlocks<TArgument>(logits, destination, classes, inverse)) : 0;
         for (int row = done; row < rows; row++)
             destination[row] = LogSumExpRow<TArgument>(logits + (nint)row * classes, classes, inverse);
+    }
+
+    private readonly struct LogSumExpBlocks<TArgument>(T* logits, T* destination, int classes, double inverse) : IBlockJob
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+    {
+        public int Blocks(int first, int rows, byte* scratch) =>
+            RowBlocks.LogSumExp((float*)(logits + (nint)first * classes), (float*)(destination + first), rows, classes, scratch);
+
+        public void Row(int row) => destination[row] = LogSumExpRow<TArgument>(logits + (nint)row * classes, classes, inverse);
     }
 
     private static T LogSumExpRow<TArgument>(T* z, int classes, double inverse)
@@ -708,31 +727,26 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             return;
         }
         int done = labels != null && targets == null && settings.Smoothing == 0 && UsesBlocks(classes, 1)
-            ? LabelBlocks(logits, rows, classes, labels, settings, gradient, losses)
+            ? BlockRows(rows, new LabelBlocks(logits, classes, labels, settings, gradient, losses))
             : 0;
         for (int row = done; row < rows; row++)
             losses[row] = CrossEntropyRow(logits, classes, row, labels, targets, settings, gradient, streaming);
         FenceStreaming(streaming);
     }
 
-    /// <summary>
-    /// Cross-entropy against labels for every whole block of 16 rows (<see cref="RowBlocks.CrossEntropy"/>); a block
-    /// the fast path refuses goes row by row and the blocks resume after it. Returns the rows done.
-    /// </summary>
-    private static int LabelBlocks(T* logits, int rows, int classes, int* labels, CrossEntropySettings<T> settings, T* gradient, double* losses)
+    /// <summary>Cross-entropy against labels (<see cref="RowBlocks.CrossEntropy"/>), with its gradient when asked for.</summary>
+    private readonly struct LabelBlocks(T* logits, int classes, int* labels, CrossEntropySettings<T> settings, T* gradient, double* losses) : IBlockJob
     {
-        byte* scratch = stackalloc byte[RowBlocks.ScratchBytes];
-        var single = Unsafe.As<CrossEntropySettings<T>, CrossEntropySettings<float>>(ref settings);
-        int done = 0;
-        while (true)
+        public int Blocks(int first, int rows, byte* scratch)
         {
-            nint offset = (nint)done * classes;
-            done += RowBlocks.CrossEntropy((float*)(logits + offset), rows - done, classes, labels + done, single,
-                gradient == null ? null : (float*)(gradient + offset), losses + done, scratch);
-            if (rows - done < RowBlocks.Rows) return done;
-            for (int end = done + RowBlocks.Rows; done < end; done++)
-                losses[done] = CrossEntropyRow(logits, classes, done, labels, null, settings, gradient, streaming: false);
+            nint offset = (nint)first * classes;
+            var single = settings;
+            return RowBlocks.CrossEntropy((float*)(logits + offset), rows, classes, labels + first,
+                Unsafe.As<CrossEntropySettings<T>, CrossEntropySettings<float>>(ref single),
+                gradient == null ? null : (float*)(gradient + offset), losses + first, scratch);
         }
+
+        public void Row(int row) => losses[row] = CrossEntropyRow(logits, classes, row, labels, null, settings, gradient, streaming: false);
     }
 
     /// <summary>One row of <see cref="CrossEntropy"/>: its loss, and its gradient when one is asked for.</summary>
