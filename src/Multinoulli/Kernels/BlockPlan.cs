@@ -24,7 +24,6 @@ internal sealed unsafe class BlockPlan
     private readonly int _odd;
     private readonly Vector512<int>* _broadcast;   // [vector v]: lane p reads the sum of the row of element 16v + p
     private readonly Vector512<int>* _classOf;     // [vector v]: lane p holds the class of element 16v + p
-    private readonly int[] _rowLane;
 
     public int Classes { get; }
 
@@ -45,7 +44,7 @@ internal sealed unsafe class BlockPlan
         }
         _odd = length;
         // Where row r's sum ends up: lane r after a chain; wherever the shuffles put it when no chain is needed.
-        var rowLane = _rowLane = new int[Lanes];
+        var rowLane = new int[Lanes];
         for (int lane = 0; lane < Lanes; lane++) rowLane[_odd == 1 ? layout[0][lane] : lane] = lane;
         var rowOfLane = new int[Lanes];
         for (int row = 0; row < Lanes; row++) rowOfLane[rowLane[row]] = row;
