@@ -1,14 +1,10 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
-using Multinoulli.Kernels.Simd;
 
 namespace Multinoulli.Kernels;
 
-// Large batches of unit-temperature rows, with three rows in flight at once.
+// Large batches of unit-temperature rows, with three rows in flight at once. (The type's constraints are
+// declared once, in RowKernels.cs: a part without them takes them from there.)
 internal static unsafe partial class RowKernels<TSimd, TVector, T>
-    where TSimd : ISimd<TVector, T>
-    where TVector : unmanaged
-    where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     private static int PrefetchDistance => 4096 / sizeof(T);
 
