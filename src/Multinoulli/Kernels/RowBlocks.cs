@@ -279,14 +279,14 @@ internal static unsafe class RowBlocks
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work)
         {
-            var tooLarge = Vector512<int>.Zero;
+            var top = Vector512.Create(float.MinValue);
             for (int v = 0; v < plan.Classes; v++)
             {
                 var z = Vector512.Load(logits + v * Rows);
-                tooLarge |= TooLarge(z);
+                top = Avx512F.Max(top, z);
                 kept[v] = ScaledExp(z);
             }
-            return Refuse(tooLarge) ? Vector512.Create(float.NaN) : plan.Sum(kept, work);
+            return AboveLimit(top) ? Vector512.Create(float.NaN) : plan.Sum(kept, work);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -316,7 +316,8 @@ internal static unsafe class RowBlocks
             var z7 = Vector512.Load(logits + 112);
             var z8 = Vector512.Load(logits + 128);
             var z9 = Vector512.Load(logits + 144);
-            var tooLarge = ((TooLarge(z0) | TooLarge(z1)) | (TooLarge(z2) | TooLarge(z3))) | ((TooLarge(z4) | TooLarge(z5)) | (TooLarge(z6) | TooLarge(z7))) | (TooLarge(z8) | TooLarge(z9));
+            var top = Avx512F.Max(Avx512F.Max(Avx512F.Max(z0, z1), Avx512F.Max(z2, z3)), Avx512F.Max(Avx512F.Max(z4, z5), Avx512F.Max(z6, z7)));
+            top = Avx512F.Max(top, Avx512F.Max(z8, z9));
             var e0 = ScaledExp(z0);
             var e1 = ScaledExp(z1);
             var e2 = ScaledExp(z2);
@@ -340,7 +341,7 @@ internal static unsafe class RowBlocks
             var s2 = Chain(h0, h1, h2, h3, h4, c + 8);
             var s3 = Chain(h0, h1, h2, h3, h4, c + 12);
             var s4 = Chain(h0, h1, h2, h3, h4, c + 16);
-            return Refuse(tooLarge) ? Vector512.Create(float.NaN) : ((s0 + s1) + (s2 + s3)) + s4;
+            return AboveLimit(top) ? Vector512.Create(float.NaN) : ((s0 + s1) + (s2 + s3)) + s4;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -365,47 +366,52 @@ internal static unsafe class RowBlocks
     }
 
     /// <summary>
-    /// The lanes of a block's logits above 57 (where <see cref="ScaledExp"/> would wrap the exponent field), +∞
-    /// among them, by comparing bits as integers: a float's bits order like the float for positive values and are
-    /// negative for negative ones. A softmax block with any such lane is refused (its sums would be out of range
-    /// anyway). One comparison a vector, like the clamp it replaces, but it leaves the exponential to the blocks
-    /// of gaps ≤ 0 (log-softmax, cross-entropy) without a clamp they never needed.
+    /// Whether any lane of a block's largest logits <paramref name="top"/> (a vmaxps over its vectors) is above 57,
+    /// where <see cref="ScaledExp"/> would wrap the exponent field, +∞ among them: bits compared as integers, since a
+    /// float's bits order like the float for positive values and are negative for negative ones. A softmax block
+    /// with such a lane is refused (its sums would be out of range anyway); a NaN that the maximum drops makes its
+    /// row's sum NaN, which is refused too. The maximum takes the adder, not the multiply-add unit that a
+    /// comparison a vector would, and it leaves the exponential to the blocks of gaps ≤ 0 (log-softmax,
+    /// cross-entropy) without a clamp they never needed.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> TooLarge(Vector512<float> z) => Vector512.GreaterThan(z.AsInt32(), Vector512.Create(0x4264_0000)); // 57f
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool Refuse(Vector512<int> tooLarge) => !Vector512.EqualsAll(tooLarge, Vector512<int>.Zero);
+    private static bool AboveLimit(Vector512<float> top) => Vector512.GreaterThanAny(top.AsInt32(), Vector512.Create(0x4264_0000)); // 57f
 
     /// <summary>
-    /// 2⁴⁶·exp(z) for float logits: z = N·ln2/16 + r (two fused multiply-adds, exact to half an ulp of r), a cubic
-    /// for eʳ on |r| ≤ ln2/32, 2^(j/16) from a register by one permute, and 2^(⌊N/16⌋ + 46) added to the exponent
-    /// field with integer instructions (scalef would take two slots of the multiply-add unit, which is what this
-    /// kernel waits on). The factor keeps every result from z = −119 up a normal number, and a Σ of at least 2²⁶
-    /// takes anything at −119 or below, −∞ included, to exactly 0 in the product. A NaN stays NaN. Above 57 the
-    /// power of two would wrap around the exponent field: the caller refuses such logits (<see cref="TooLarge"/>),
-    /// or has none (the gaps z − max ≤ 0).
+    /// 2⁴⁶·exp(z) for float logits, by <see cref="VectorMath.ThirtySecondsExp"/>: a table of 32 powers of two in
+    /// two registers, a quadratic, and the power of two assembled with integer instructions (scalef would take two
+    /// slots of the multiply-add unit, which is what this kernel waits on). z is clamped below at −118.5, where the
+    /// power is still a normal number; a Σ of at least 2²⁶ takes anything at −118.5 or below, −∞ included, to
+    /// exactly 0 in the product. A NaN stays NaN. Above 57 the power of two would wrap around the exponent field:
+    /// the caller refuses such logits (<see cref="AboveLimit"/>), or has none (the gaps z − max ≤ 0).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> ScaledExp(Vector512<float> z)
     {
         // vmaxps returns its second operand when either is NaN: a NaN survives the clamp. The shifter offset by
-        // 16·46 scales by 2⁴⁶.
-        var x = Avx512F.Max(Vector512.Create(-119f), z);
-        return VectorMath.SixteenthsExp(x, Vector512.Create(VectorMath.SingleShifter + 16 * Bias), PowersOfTwo);
+        // 32·46 scales by 2⁴⁶.
+        var x = Avx512F.Max(Vector512.Create(-118.5f), z);
+        return VectorMath.ThirtySecondsExp(x, Vector512.Create(VectorMath.SingleShifter + 32 * Bias), PowersLow, PowersHigh);
     }
 
-    /// <summary>The power of two in <see cref="ScaledExp"/>: 2⁴⁶·e⁻¹¹⁹ is still normal, 2⁴⁶·e⁵⁶ still finite.</summary>
+    /// <summary>The power of two in <see cref="ScaledExp"/>: 2⁴⁶·e^−118.5 is still normal, 2⁴⁶·e⁵⁶ still finite.</summary>
     private const int Bias = 46;
 
-    /// <summary>2^(j/16) in lane j, each correctly rounded to float.</summary>
-    private static Vector512<float> PowersOfTwo
+    /// <summary><see cref="VectorMath.ThirtySecondsTable"/> of scale 1, j = 0 … 15, as constants (a test checks them).</summary>
+    internal static Vector512<float> PowersLow
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get => Vector512.Create(
-            1f, 1.0442737824274138f, 1.0905077326652577f, 1.1387886347566916f,
-            1.189207115002721f, 1.2418578120734840f, 1.2968395546510096f, 1.3542555469368927f,
-            1.4142135623730951f, 1.4768261459394993f, 1.5422108254079407f, 1.6104903319492543f,
-            1.6817928305074290f, 1.7562521603732995f, 1.8340080864093424f, 1.9152065613971474f);
+            0x3F000000, 0x3EFECD87, 0x3EFDAAC3, 0x3EFC980F, 0x3EFB95C2, 0x3EFAA43A, 0x3EF9C3D3, 0x3EF8F4F0,
+            0x3EF837F0, 0x3EF78D3A, 0x3EF6F532, 0x3EF67043, 0x3EF5FED7, 0x3EF5A15B, 0x3EF5583F, 0x3EF523F6).AsSingle();
+    }
+
+    /// <summary>The same for j = 16 … 31.</summary>
+    internal static Vector512<float> PowersHigh
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector512.Create(
+            0x3EF504F3, 0x3EF4FBAF, 0x3EF508A4, 0x3EF52C4D, 0x3EF5672A, 0x3EF5B9BE, 0x3EF6248C, 0x3EF6A81E,
+            0x3EF744FD, 0x3EF7FBB8, 0x3EF8CCDF, 0x3EF9B907, 0x3EFAC0C7, 0x3EFBE4BA, 0x3EFD257D, 0x3EFE83B3).AsSingle();
     }
 }
