@@ -13,9 +13,9 @@ namespace Multinoulli.Kernels;
 /// reduces z itself, z = N·ln2/m + r with N = round(m·z/ln2) and r from two fused multiply-adds (exact to half
 /// an ulp of r), and puts the shift into the scale: e^(z − s) = 2^⌊(N − m·k)/m⌋ · c·2^(j/m) · eʳ with
 /// k = round(s/ln2), j = N mod m and c = e^(k·ln2 − s), a constant of the chunk computed in float64.
-/// With 512-bit float vectors m = 16 and the sixteen values c·2^(j/16) are one register, looked up with one
-/// permute, so |r| ≤ ln2/32 and a cubic gives eʳ; otherwise m = 1 and a polynomial of degree 6 (float) or 11
-/// (double). From the first pair of vectors with a lane more than 85 below the shift (whose result might not
+/// With 512-bit float vectors m = 32 and the values c·2^(j/32) are two registers, looked up with one two-source
+/// permute, so |r| ≤ ln2/64 and a quadratic gives eʳ (<see cref="VectorMath.ThirtySecondsExp"/>); otherwise m = 1
+/// and a polynomial of degree 6 (float) or 11 (double). From the first pair of vectors with a lane more than 85 below the shift (whose result might not
 /// be a normal number), a −∞ or a NaN, the rest of the chunk takes the general path.
 /// </summary>
 internal readonly struct ChunkExponential<TSimd, TVector, T>
@@ -23,9 +23,10 @@ internal readonly struct ChunkExponential<TSimd, TVector, T>
     where TVector : unmanaged
     where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
-    // |s| ≤ 2¹⁷ keeps |m·N| below 2²², where the shifter and the two-part ln2 stay exact, and the rounding of
-    // m·log2e in T moves N by at most a fifth: r stays within the polynomial's range.
-    private const double ShiftLimit = 1 << 17;
+    // Within the limit |N| ≈ m·|z|·log2e stays below 2²², where the shifter rounds exactly, and the rounding of
+    // m·log2e in T moves N by at most 0.02 (m = 32, |s| ≤ 2¹⁵; the quadratic loses 2e-8 of accuracy to it) or
+    // less (m = 1, |s| ≤ 2¹⁷): r stays within the polynomial's range. Beyond it the general path runs.
+    private static double ShiftLimit => UsesTable ? 1 << 15 : 1 << 17;
 
     private static bool UsesTable
     {
@@ -33,11 +34,12 @@ internal readonly struct ChunkExponential<TSimd, TVector, T>
         get => typeof(TVector) == typeof(Vector512<float>);
     }
 
-    private static int Steps => UsesTable ? 16 : 1;
+    private static int Steps => UsesTable ? 32 : 1;
 
     private readonly TVector _shifter;   // the shifter minus m·k, an integer: m·z·log2e + it holds N − m·k in its low bits
     private readonly TVector _floor;     // s − 85 (float) or s − 705 (double): above it every result is normal
-    private readonly TVector _scale;     // c·2^(j/16) in lane j (table), or c in every lane
+    private readonly TVector _scale;     // the table's first half (j = 0 … 15, see VectorMath.ThirtySecondsTable), or c in every lane
+    private readonly TVector _scaleHigh; // the table's second half (j = 16 … 31)
     private readonly TVector _shift;
     private readonly ShiftArgument<TSimd, TVector, T> _general;
 
@@ -53,10 +55,10 @@ internal readonly struct ChunkExponential<TSimd, TVector, T>
         double correction = Math.Exp(Math.FusedMultiplyAdd(k, VectorMath.Ln2, -s) + k * VectorMath.Ln2Low);
         if (UsesTable)
         {
-            // c·2^(j/16) rounded once from float64: one multiplication of two vectors, not sixteen powers a chunk.
-            var scale = Vector512.Create(correction);
-            var table = Vector512.Narrow(scale * Vector512.Create(PowersOfTwo), scale * Vector512.Create(PowersOfTwo[8..]));
-            _scale = Unsafe.As<Vector512<float>, TVector>(ref table);
+            // c·2^(j/32)/2 rounded once from float64: four vector multiplications a chunk, not 32 powers.
+            var (low, high) = VectorMath.ThirtySecondsTable(correction);
+            _scale = Unsafe.As<Vector512<float>, TVector>(ref low);
+            _scaleHigh = Unsafe.As<Vector512<float>, TVector>(ref high);
         }
         else
         {
@@ -65,15 +67,6 @@ internal readonly struct ChunkExponential<TSimd, TVector, T>
         _shift = TSimd.Create(shift);
         _general = ShiftArgument<TSimd, TVector, T>.Create(shift, T.Zero, 1);
     }
-
-    /// <summary>2^(j/16) for j = 0 … 15, correctly rounded to float64.</summary>
-    private static ReadOnlySpan<double> PowersOfTwo =>
-    [
-        1.0, 1.0442737824274138, 1.0905077326652577, 1.1387886347566916,
-        1.189207115002721, 1.2418578120734840, 1.2968395546510096, 1.3542555469368927,
-        1.4142135623730951, 1.4768261459394993, 1.5422108254079407, 1.6104903319492543,
-        1.6817928305074290, 1.7562521603732995, 1.8340080864093424, 1.9152065613971474,
-    ];
 
     /// <summary>The fast exponential for this shift, or false when |shift| is beyond its range.</summary>
     public static bool TryCreate(T shift, out ChunkExponential<TSimd, TVector, T> exponential)
@@ -140,14 +133,15 @@ internal readonly struct ChunkExponential<TSimd, TVector, T>
         return TSimd.ScaleByPowerOfTwoNormal(p, shifted);
     }
 
-    /// <summary>The sixteen-step form for 512-bit float vectors (<see cref="VectorMath.SixteenthsExp"/>) with the shift's scale in the table.</summary>
+    /// <summary>The 32-step form for 512-bit float vectors (<see cref="VectorMath.ThirtySecondsExp"/>) with the shift's scale in the table.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Vector512<float> TableExp(Vector512<float> z)
     {
         var shifter = Unsafe.As<TVector, Vector512<float>>(ref Unsafe.AsRef(in _shifter));
-        var table = Unsafe.As<TVector, Vector512<float>>(ref Unsafe.AsRef(in _scale));
-        // The shifter is offset by −16k: the power of two is 2^⌊(N − 16k)/16⌋.
-        return VectorMath.SixteenthsExp(z, shifter, table);
+        var low = Unsafe.As<TVector, Vector512<float>>(ref Unsafe.AsRef(in _scale));
+        var high = Unsafe.As<TVector, Vector512<float>>(ref Unsafe.AsRef(in _scaleHigh));
+        // The shifter is offset by −32k: the power of two is 2^⌊(N − 32k)/32⌋.
+        return VectorMath.ThirtySecondsExp(z, shifter, low, high);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -62,34 +62,8 @@ internal static class VectorMath
     }
 
     /// <summary>
-    /// The table form of exp for 512-bit float vectors: z = N·ln2/16 + r with N = round(16·z/ln2) (two fused
-    /// multiply-adds, exact to half an ulp of r), a cubic for eʳ on |r| ≤ ln2/32 (error below 4e-8), times
-    /// <paramref name="table"/>[N mod 16] by one permute, times 2^⌊M/16⌋ put into the exponent field with integer
-    /// instructions, where M = N + (<paramref name="shifter"/> − <see cref="SingleShifter"/>): a shifter offset
-    /// by 16·k scales the result by 2^k. Valid while the result is a normal number.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> SixteenthsExp(Vector512<float> z, Vector512<float> shifter, Vector512<float> table)
-    {
-        var shifted = Vector512.FusedMultiplyAdd(z, Vector512.Create((float)(16 * Log2E)), shifter);
-        var n = shifted - shifter;
-        var (ln2High, ln2Low) = Ln2Parts<float>();
-        // ln2/16 in two parts: dividing each part of ln2 by 16 is exact.
-        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-ln2High / 16), z);
-        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-ln2Low / 16), r);
-        var q = Vector512.FusedMultiplyAdd(Vector512.Create(1f / 6), r, Vector512.Create(0.5f));
-        q = Vector512.FusedMultiplyAdd(q, r, Vector512<float>.One);
-        q = Vector512.FusedMultiplyAdd(q, r, Vector512<float>.One);
-        var bits = shifted.AsInt32();
-        var scaled = q * Avx512F.PermuteVar16x32(table, bits);
-        // The shifter's own bits fall off both ends of the two shifts, leaving ⌊M/16⌋.
-        return (scaled.AsInt32() + Vector512.ShiftLeft(Vector512.ShiftRightLogical(bits, 4), 23)).AsSingle();
-    }
-
-    /// <summary>
-    /// The 32-step table form of exp for 512-bit float vectors, in fewer multiply-add-unit instructions than
-    /// <see cref="SixteenthsExp"/> (that unit, one 512-bit instruction a cycle here, is what short-row kernels wait
-    /// on): z = N·ln2/32 + r with N = round(32·z/ln2) (two fused multiply-adds, exact to half an ulp of r), then
+    /// The 32-step table form of exp for 512-bit float vectors, in few multiply-add-unit instructions (that unit,
+    /// one 512-bit instruction a cycle on this project's machine, is what the exponential kernels wait on): z = N·ln2/32 + r with N = round(32·z/ln2) (two fused multiply-adds, exact to half an ulp of r), then
     /// 2eʳ ≈ (r + 2b)·r + 2 on |r| ≤ ln2/64 with b = 1 + 1.4657e-5 (within 5.3e-8; one addition, one fused
     /// multiply-add), times a power of two assembled in the integer domain: the table (<paramref name="low"/>:
     /// j = 0 … 15, <paramref name="high"/>: 16 … 31, see <see cref="ThirtySecondsTable"/>) holds the bits of
@@ -118,10 +92,12 @@ internal static class VectorMath
     /// </summary>
     public static (Vector512<float> Low, Vector512<float> High) ThirtySecondsTable(double scale)
     {
-        Span<float> values = stackalloc float[32];
-        for (int j = 0; j < 32; j++)
-            values[j] = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits((float)(scale * 0.5 * ThirtySecondPowers[j])) - (j << 18));
-        return (Vector512.Create<float>(values[..16]), Vector512.Create<float>(values[16..]));
+        var half = Vector512.Create(0.5 * scale);
+        var powers = ThirtySecondPowers;
+        var low = Vector512.Narrow(half * Vector512.Create(powers), half * Vector512.Create(powers[8..]));
+        var high = Vector512.Narrow(half * Vector512.Create(powers[16..]), half * Vector512.Create(powers[24..]));
+        var offsets = Vector512.ShiftLeft(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), 18);
+        return ((low.AsInt32() - offsets).AsSingle(), (high.AsInt32() - offsets - Vector512.Create(16 << 18)).AsSingle());
     }
 
     /// <summary>2^(j/32) for j = 0 … 31, correctly rounded to float64.</summary>
