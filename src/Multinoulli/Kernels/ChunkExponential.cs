@@ -15,8 +15,9 @@ namespace Multinoulli.Kernels;
 /// k = round(s/ln2), j = N mod m and c = e^(k·ln2 − s), a constant of the chunk computed in float64.
 /// With 512-bit float vectors m = 32 and the values c·2^(j/32) are two registers, looked up with one two-source
 /// permute, so |r| ≤ ln2/64 and a quadratic gives eʳ (<see cref="VectorMath.ThirtySecondsExp"/>); otherwise m = 1
-/// and a polynomial of degree 6 (float) or 11 (double). From the first pair of vectors with a lane more than 85 below the shift (whose result might not
-/// be a normal number), a −∞ or a NaN, the rest of the chunk takes the general path.
+/// and a polynomial of degree 6 (float) or 11 (double). From the first pair of vectors with a lane more than 85
+/// below the shift (whose result might not be a normal number), a −∞ or a NaN, the rest of the chunk takes the
+/// general path.
 /// </summary>
 internal readonly struct ChunkExponential<TSimd, TVector, T>
     where TSimd : ISimd<TVector, T>
