@@ -63,7 +63,8 @@ internal static class VectorMath
 
     /// <summary>
     /// The 32-step table form of exp for 512-bit float vectors, in few multiply-add-unit instructions (that unit,
-    /// one 512-bit instruction a cycle on this project's machine, is what the exponential kernels wait on): z = N·ln2/32 + r with N = round(32·z/ln2) (two fused multiply-adds, exact to half an ulp of r), then
+    /// one 512-bit instruction a cycle on this project's machine, is what the exponential kernels wait on):
+    /// z = N·ln2/32 + r with N = round(32·z/ln2) (two fused multiply-adds, exact to half an ulp of r), then
     /// 2eʳ ≈ (r + 2b)·r + 2 on |r| ≤ ln2/64 with b = 1 + 1.4657e-5 (within 5.3e-8; one addition, one fused
     /// multiply-add), times a power of two assembled in the integer domain: the table (<paramref name="low"/>:
     /// j = 0 … 15, <paramref name="high"/>: 16 … 31, see <see cref="ThirtySecondsTable"/>) holds the bits of
