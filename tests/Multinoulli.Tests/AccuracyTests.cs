@@ -54,6 +54,38 @@ public class AccuracyTests
     }
 
     /// <summary>
+    /// Pass one tries each chunk against the maximum of the chunks before it and starts the chunk again where that
+    /// does not hold. Segments of 2048 logits (one float chunk, two double chunks) take every turn that can happen:
+    /// a logit equal to the running maximum, a new maximum in a chunk's last vector or its first, a ramp that raises
+    /// it every few logits, a jump of +80 that makes everything before negligible, and logits out of the fast range
+    /// (−∞, a chunk of nothing but −∞, 100 and 200 below the maximum).
+    /// </summary>
+    [Fact]
+    public void Chunks_whose_maximum_grows_repeats_or_leaves_the_fast_range_match_the_reference()
+    {
+        const int segment = 2048;
+        var random = new Random(20261125);
+        var row = new double[14 * segment];
+        for (int i = 0; i < row.Length; i++) row[i] = random.NextDouble() * 8 - 8;
+        double max = row.AsSpan(0, segment).ToArray().Max();
+        Span<double> Segment(int index) => row.AsSpan(index * segment, segment);
+        Segment(1)[random.Next(segment)] = max;
+        Segment(2)[segment - 3] = max += 0.5;
+        Segment(3)[0] = max += 0.25;
+        Segment(4)[1000] = max - 100;
+        Segment(5)[700] = double.NegativeInfinity;
+        Segment(6).Fill(double.NegativeInfinity);
+        for (int i = 0; i < segment; i++) Segment(7)[i] = max - 200 + Segment(7)[i];
+        for (int i = 0; i < segment; i++) Segment(8)[i] = max - 4 + 8.0 * i / segment;
+        max += 4;
+        Segment(9)[1500] = max += 80;
+        Segment(10)[3] = max;
+        var single = Generators.ToSingle(row);
+        foreach (var kernels in Widths<float>.All()) CheckFloat(kernels, single);
+        foreach (var kernels in Widths<double>.All()) CheckDouble(kernels, row);
+    }
+
+    /// <summary>
     /// A confident class has log p = −log Σ ≈ −(Σ − 1): tiny, and useless unless Σ − 1 is accurate in relative
     /// terms (1 + 4.6e-5 added up in float would be off by 6e-8, a relative 1e-3). Rows of one chunk, of many
     /// chunks, and a batch large enough to be streamed, at every width; the loss of that class likewise.

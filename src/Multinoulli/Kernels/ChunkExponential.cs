@@ -98,12 +98,12 @@ internal readonly struct ChunkExponential<TSimd, TVector, T>
     public (TVector Low, TVector High) SumFour(TVector z0, TVector z1, TVector z2, TVector z3,
         out TVector e0, out TVector e1, out TVector e2, out TVector e3, TVector low, TVector high)
     {
+        if (!(TSimd.Any(TSimd.Equal(z0, _shift)) | TSimd.Any(TSimd.Equal(z1, _shift)) | TSimd.Any(TSimd.Equal(z2, _shift)) | TSimd.Any(TSimd.Equal(z3, _shift))))
+            return SumFourBelow(z0, z1, z2, z3, out e0, out e1, out e2, out e3, low, high);
         e0 = Reduced(z0);
         e1 = Reduced(z1);
         e2 = Reduced(z2);
         e3 = Reduced(z3);
-        if (!(TSimd.Any(TSimd.Equal(z0, _shift)) | TSimd.Any(TSimd.Equal(z1, _shift)) | TSimd.Any(TSimd.Equal(z2, _shift)) | TSimd.Any(TSimd.Equal(z3, _shift))))
-            return TSimd.AddWide(TSimd.Add(TSimd.Add(e0, e1), TSimd.Add(e2, e3)), low, high);
         e0 = AtShift(z0, e0);
         e1 = AtShift(z1, e1);
         e2 = AtShift(z2, e2);
@@ -112,6 +112,31 @@ internal readonly struct ChunkExponential<TSimd, TVector, T>
         (low, high) = TSimd.AddWide(e1, low, high);
         (low, high) = TSimd.AddWide(e2, low, high);
         return TSimd.AddWide(e3, low, high);
+    }
+
+    /// <summary>
+    /// Whether every lane of the four vectors is within the fast path's range and below the shift, checked on their
+    /// minimum and maximum (two comparisons, not eight). False for −∞ and for a lane at or above the shift. A NaN
+    /// lane may pass: its exponential is NaN, and so is the sum.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Below(TVector z0, TVector z1, TVector z2, TVector z3)
+    {
+        var min = TSimd.Min(TSimd.Min(z0, z1), TSimd.Min(z2, z3));
+        var max = TSimd.Max(TSimd.Max(z0, z1), TSimd.Max(z2, z3));
+        return TSimd.AllAtLeast(min, _floor) & TSimd.AllBelow(max, _shift);
+    }
+
+    /// <summary><see cref="SumFour"/> for four vectors with no lane at the shift (see <see cref="Below"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public (TVector Low, TVector High) SumFourBelow(TVector z0, TVector z1, TVector z2, TVector z3,
+        out TVector e0, out TVector e1, out TVector e2, out TVector e3, TVector low, TVector high)
+    {
+        e0 = Reduced(z0);
+        e1 = Reduced(z1);
+        e2 = Reduced(z2);
+        e3 = Reduced(z3);
+        return TSimd.AddWide(TSimd.Add(TSimd.Add(e0, e1), TSimd.Add(e2, e3)), low, high);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -62,9 +62,14 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         Statistics<TArgument, Discard>(logits, null, length, inverseTemperature, null);
 
     /// <summary>
-    /// Pass one, chunk by chunk: each chunk's maximum, then its exponentials against the running maximum, summed
-    /// in float64 (rescaled when the maximum grows). With <typeparamref name="TSink"/> = <see cref="Keep"/> the
+    /// Pass one, chunk by chunk: each chunk's exponentials against the running maximum, summed in float64
+    /// (rescaled when the maximum grows). With <typeparamref name="TSink"/> = <see cref="Keep"/> the
     /// exponentials are written to <paramref name="exponentials"/> and each chunk's shift to <paramref name="shifts"/>.
+    /// At unit temperature a chunk is first tried against the shift it inherits (<see cref="ChunkExpAhead{TSink}"/>),
+    /// which holds as long as its logits stay below it; where they do not, the rest of the chunk's maximum is read and,
+    /// if it is above the shift, the chunk starts again from its maximum. Either way each chunk's shift is the
+    /// maximum of the row up to and including it, as if every chunk's maximum were read first, at the cost of one
+    /// extra read of the chunk (from L1) only where the maximum grows or a logit is out of the fast range.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static RowStatistics Statistics<TArgument, TSink>(T* logits, T* exponentials, int length, double inverseTemperature, T* shifts)
@@ -72,6 +77,9 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         where TSink : struct, ISink
     {
         T runningMax = T.NegativeInfinity;
+        bool unit = typeof(TArgument) == typeof(ShiftArgument<TSimd, TVector, T>);
+        bool hasFast = false;
+        ChunkExponential<TSimd, TVector, T> fast = default;
         // Chunk sums are added with Neumaier's compensation: a million double terms would otherwise drift by 1e-13.
         double sum = 0, compensation = 0;
         int chunk = ChunkLength;
@@ -79,36 +87,43 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         {
             int count = Math.Min(chunk, length - start);
             T* block = logits + start;
-            T chunkMax = ChunkMax(block, count);
-            if (T.IsNaN(chunkMax)) return RowStatistics.Special(RowKind.NaN);
-            if (T.IsPositiveInfinity(chunkMax))
-                return RowStatistics.Special(double.IsNaN(sum) ? RowKind.NaN : RowKind.PositiveInfinity);
-            if (T.IsNegativeInfinity(chunkMax))
+            T* kept = TSink.Keeps ? exponentials + start : null;
+            int done = 0;
+            double term = hasFast ? ChunkExpAhead<TSink>(block, kept, count, fast, out done) : 0;
+            if (done < count)
             {
-                // The hardware maximum may have stepped over a NaN; an all −∞ chunk must prove it holds none.
-                if (SpecialRows<T>.ContainsNaN(block, count)) return RowStatistics.Special(RowKind.NaN);
-                if (TSink.Keeps)
+                T restMax = ChunkMax(block + done, count - done);
+                if (T.IsNaN(restMax)) return RowStatistics.Special(RowKind.NaN);
+                if (T.IsPositiveInfinity(restMax))
+                    return RowStatistics.Special(double.IsNaN(sum) ? RowKind.NaN : RowKind.PositiveInfinity);
+                if (T.IsNegativeInfinity(restMax))
                 {
-                    SpecialRows<T>.Fill(exponentials + start, count, TSink.KeepsGaps ? T.NegativeInfinity : T.Zero);
-                    shifts[index] = runningMax;
+                    // The hardware maximum may have stepped over a NaN; an all −∞ rest must prove it holds none.
+                    if (SpecialRows<T>.ContainsNaN(block + done, count - done)) return RowStatistics.Special(RowKind.NaN);
+                    if (TSink.Keeps) SpecialRows<T>.Fill(kept + done, count - done, TSink.KeepsGaps ? T.NegativeInfinity : T.Zero);
                 }
-                continue;
-            }
-            if (chunkMax > runningMax)
-            {
-                if (sum != 0)
+                else
                 {
-                    double rescale = Math.Exp((double.CreateTruncating(runningMax) - double.CreateTruncating(chunkMax)) * inverseTemperature);
-                    sum *= rescale;
-                    compensation *= rescale;
+                    if (restMax > runningMax)
+                    {
+                        if (sum != 0)
+                        {
+                            double rescale = Math.Exp((double.CreateTruncating(runningMax) - double.CreateTruncating(restMax)) * inverseTemperature);
+                            sum *= rescale;
+                            compensation *= rescale;
+                        }
+                        runningMax = restMax;
+                        hasFast = unit && ChunkExponential<TSimd, TVector, T>.TryCreate(runningMax, out fast);
+                        // What was done against the old shift is done again against the new one.
+                        done = 0;
+                        term = 0;
+                    }
+                    term += hasFast
+                        ? ChunkExpFast<TSink>(block + done, TSink.Keeps ? kept + done : null, count - done, fast)
+                        : ChunkExp<TArgument, TSink>(block + done, TSink.Keeps ? kept + done : null, count - done, TArgument.Create(runningMax, T.Zero, inverseTemperature));
                 }
-                runningMax = chunkMax;
             }
             if (TSink.Keeps) shifts[index] = runningMax;
-            T* kept = TSink.Keeps ? exponentials + start : null;
-            double term = typeof(TArgument) == typeof(ShiftArgument<TSimd, TVector, T>) && ChunkExponential<TSimd, TVector, T>.TryCreate(runningMax, out var fast)
-                ? ChunkExpFast<TSink>(block, kept, count, fast)
-                : ChunkExp<TArgument, TSink>(block, kept, count, TArgument.Create(runningMax, T.Zero, inverseTemperature));
             double total = sum + term;
             compensation += Math.Abs(sum) >= Math.Abs(term) ? (sum - total) + term : (term - total) + sum;
             sum = total;
@@ -237,6 +252,41 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         if (i < count)
             sum += ChunkExp<ShiftArgument<TSimd, TVector, T>, TSink>(logits + i, TSink.Keeps ? kept + i : null, count - i, exponential.General);
         return sum;
+    }
+
+    /// <summary>
+    /// Σ exp(z − shift) of a chunk against the shift it inherits from the chunks before it, four vectors at a time,
+    /// for as long as every logit is below the shift and within the fast range (<see cref="ChunkExponential{TSimd, TVector, T}.Below"/>):
+    /// then the shift is also the maximum up to this chunk, and no separate read for the chunk's maximum is needed.
+    /// Stops at the first group that is not (<paramref name="done"/> tells where) and at the chunk's last partial group.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static double ChunkExpAhead<TSink>(T* logits, T* kept, int count, ChunkExponential<TSimd, TVector, T> exponential, out int done)
+        where TSink : struct, ISink
+    {
+        int width = TSimd.Count;
+        var low = TSimd.Create(T.Zero);
+        var high = low;
+        int i = 0;
+        for (; i <= count - 4 * width; i += 4 * width)
+        {
+            var z0 = TSimd.Load(logits + i);
+            var z1 = TSimd.Load(logits + i + width);
+            var z2 = TSimd.Load(logits + i + 2 * width);
+            var z3 = TSimd.Load(logits + i + 3 * width);
+            if (!exponential.Below(z0, z1, z2, z3)) break;
+            Prefetch(logits + i + ChunkLength, 4 * width);
+            (low, high) = exponential.SumFourBelow(z0, z1, z2, z3, out var e0, out var e1, out var e2, out var e3, low, high);
+            if (TSink.Keeps)
+            {
+                TSimd.Store(kept + i, TSink.KeepsGaps ? exponential.Gap(z0) : e0);
+                TSimd.Store(kept + i + width, TSink.KeepsGaps ? exponential.Gap(z1) : e1);
+                TSimd.Store(kept + i + 2 * width, TSink.KeepsGaps ? exponential.Gap(z2) : e2);
+                TSimd.Store(kept + i + 3 * width, TSink.KeepsGaps ? exponential.Gap(z3) : e3);
+            }
+        }
+        done = i;
+        return TSimd.SumWide(low, high);
     }
 
     // ---- pass two ------------------------------------------------------------------------------------------

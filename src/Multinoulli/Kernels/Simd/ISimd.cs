@@ -41,6 +41,9 @@ internal unsafe interface ISimd<TVector, T>
     /// <summary>The larger of each pair; which operand comes back when one is NaN is left to the hardware.</summary>
     static abstract TVector Max(TVector left, TVector right);
 
+    /// <summary>The smaller of each pair; which operand comes back when one is NaN is left to the hardware.</summary>
+    static abstract TVector Min(TVector left, TVector right);
+
     static abstract TVector LessThan(TVector left, TVector right);
     static abstract TVector Equal(TVector left, TVector right);
     static abstract TVector Select(TVector mask, TVector whenTrue, TVector whenFalse);
@@ -49,6 +52,9 @@ internal unsafe interface ISimd<TVector, T>
 
     /// <summary>True when every lane of <paramref name="values"/> is ≥ <paramref name="bound"/>; false for any NaN lane.</summary>
     static abstract bool AllAtLeast(TVector values, TVector bound);
+
+    /// <summary>True when every lane of <paramref name="values"/> is &lt; <paramref name="bound"/>; false for any NaN lane.</summary>
+    static abstract bool AllBelow(TVector values, TVector bound);
 
     static abstract T MaxAcross(TVector value);
 

@@ -72,6 +72,9 @@ internal readonly unsafe struct Simd256<T> : ISimd<Vector256<T>, T>
     public static Vector256<T> Max(Vector256<T> left, Vector256<T> right) => Vector256.MaxNative(left, right);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Min(Vector256<T> left, Vector256<T> right) => Vector256.MinNative(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> LessThan(Vector256<T> left, Vector256<T> right) => Vector256.LessThan(left, right);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -89,6 +92,9 @@ internal readonly unsafe struct Simd256<T> : ISimd<Vector256<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AllAtLeast(Vector256<T> values, Vector256<T> bound) => Vector256.GreaterThanOrEqualAll(values, bound);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AllBelow(Vector256<T> values, Vector256<T> bound) => Vector256.LessThanAll(values, bound);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T MaxAcross(Vector256<T> value)

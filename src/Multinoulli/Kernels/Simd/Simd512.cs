@@ -75,6 +75,9 @@ internal readonly unsafe struct Simd512<T> : ISimd<Vector512<T>, T>
     public static Vector512<T> Max(Vector512<T> left, Vector512<T> right) => Vector512.MaxNative(left, right);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Min(Vector512<T> left, Vector512<T> right) => Vector512.MinNative(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> LessThan(Vector512<T> left, Vector512<T> right) => Vector512.LessThan(left, right);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -92,6 +95,9 @@ internal readonly unsafe struct Simd512<T> : ISimd<Vector512<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AllAtLeast(Vector512<T> values, Vector512<T> bound) => Vector512.GreaterThanOrEqualAll(values, bound);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AllBelow(Vector512<T> values, Vector512<T> bound) => Vector512.LessThanAll(values, bound);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T MaxAcross(Vector512<T> value)

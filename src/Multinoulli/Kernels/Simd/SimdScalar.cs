@@ -49,6 +49,9 @@ internal readonly unsafe struct SimdScalar<T> : ISimd<T, T>
     public static T Max(T left, T right) => left > right ? left : right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Min(T left, T right) => left < right ? left : right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T LessThan(T left, T right) => left < right ? AllBitsSet : T.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -65,6 +68,9 @@ internal readonly unsafe struct SimdScalar<T> : ISimd<T, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AllAtLeast(T values, T bound) => values >= bound;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AllBelow(T values, T bound) => values < bound;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T MaxAcross(T value) => value;
