@@ -219,6 +219,47 @@ public class LongRowTests
         }
     }
 
+    /// <summary>
+    /// Long rows cut their chunks at the destination's cache lines, so where the destination starts decides the
+    /// chunks. Every start within a cache line, in place and not, on one thread and split over four, matches the
+    /// reference; so does every start of a double row.
+    /// </summary>
+    [Fact]
+    public void Long_rows_match_the_reference_whatever_the_alignment_of_the_destination()
+    {
+        var random = new Random(11);
+        const int length = Multinoulli.Kernels.RowParallel.LongRow + 333;
+        var z = new float[length];
+        for (int i = 0; i < length; i++) z[i] = (float)(random.NextDouble() * 30 - 15);
+        z[100_000] = 20f;
+        var (log, p, _) = Reference.Softmax(Reference.Widen(z));
+        var buffer = new float[length + 32];
+        foreach (var options in new[] { new SoftmaxOptions { MaxDegreeOfParallelism = 1 }, FourParts })
+            for (int offset = 0; offset < 16; offset++)
+                foreach (bool inPlace in new[] { false, true })
+                {
+                    var destination = buffer.AsSpan(offset, length);
+                    var source = inPlace ? destination : z;
+                    z.CopyTo(destination);
+                    Softmax.Probabilities(source, destination, options);
+                    for (int i = 0; i < length; i++)
+                        Assert.True(Math.Abs(destination[i] - p[i]) <= 1e-6 * p[i], $"offset {offset}, in place {inPlace}, class {i}: {destination[i]} vs {p[i]}");
+                    z.CopyTo(destination);
+                    Softmax.LogProbabilities(source, destination, options);
+                    for (int i = 0; i < length; i++)
+                        Assert.True(AccuracyTests.Within(destination[i], log[i], 1e-6), $"offset {offset}, in place {inPlace}, class {i}: log {destination[i]} vs {log[i]}");
+                }
+        var wide = Reference.Widen(z);
+        var doubles = new double[length + 16];
+        for (int offset = 0; offset < 8; offset++)
+        {
+            var destination = doubles.AsSpan(offset, length);
+            Softmax.Probabilities(wide, destination, FourParts);
+            for (int i = 0; i < length; i++)
+                Assert.True(Math.Abs(destination[i] - p[i]) <= 1e-13 * p[i], $"double, offset {offset}, class {i}: {destination[i]} vs {p[i]}");
+        }
+    }
+
     [Theory]
     [InlineData(float.NaN, 10)]
     [InlineData(float.NaN, 900_000)]

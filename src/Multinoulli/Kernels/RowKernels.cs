@@ -66,10 +66,10 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     /// (rescaled when the maximum grows). With <typeparamref name="TSink"/> = <see cref="Keep"/> the
     /// exponentials are written to <paramref name="exponentials"/> and each chunk's shift to <paramref name="shifts"/>.
     /// At unit temperature a chunk is first tried against the shift it inherits (<see cref="ChunkExpAhead{TSink}"/>),
-    /// which holds as long as its logits stay below it; where they do not, the rest of the chunk's maximum is read and,
-    /// if it is above the shift, the chunk starts again from its maximum. Either way each chunk's shift is the
+    /// which holds as long as its logits stay below it; where they do not, the maximum of the rest of the chunk is
+    /// read and, if it is above the shift, what was done is rescaled to it. Either way each chunk's shift is the
     /// maximum of the row up to and including it, as if every chunk's maximum were read first, at the cost of one
-    /// extra read of the chunk (from L1) only where the maximum grows or a logit is out of the fast range.
+    /// extra read of part of the chunk (from L1) only where the maximum grows or a logit is out of the fast range.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static RowStatistics Statistics<TArgument, TSink>(T* logits, T* exponentials, int length, double inverseTemperature, T* shifts)
@@ -106,17 +106,23 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
                 {
                     if (restMax > runningMax)
                     {
+                        double gap = (double.CreateTruncating(runningMax) - double.CreateTruncating(restMax)) * inverseTemperature;
+                        double rescale = Math.Exp(gap);
                         if (sum != 0)
                         {
-                            double rescale = Math.Exp((double.CreateTruncating(runningMax) - double.CreateTruncating(restMax)) * inverseTemperature);
                             sum *= rescale;
                             compensation *= rescale;
                         }
+                        if (done > 0)
+                        {
+                            // The part of the chunk done against the old shift is brought to the new one, not done
+                            // again: in place, its logits are gone. One more rounding, where the maximum grows.
+                            term *= rescale;
+                            if (TSink.KeepsGaps) Finish<Add>(kept, kept, done, T.CreateTruncating(gap), streaming: false);
+                            else if (TSink.Keeps) Finish<Multiply>(kept, kept, done, T.CreateTruncating(rescale), streaming: false);
+                        }
                         runningMax = restMax;
                         hasFast = unit && ChunkExponential<TSimd, TVector, T>.TryCreate(runningMax, out fast);
-                        // What was done against the old shift is done again against the new one.
-                        done = 0;
-                        term = 0;
                     }
                     term += hasFast
                         ? ChunkExpFast<TSink>(block + done, TSink.Keeps ? kept + done : null, count - done, fast)
