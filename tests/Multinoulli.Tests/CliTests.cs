@@ -92,6 +92,29 @@ public class BenchCommandTests
         return table;
     }
 
+    /// <summary>
+    /// Interleaved timing runs every body once a round, after its warm-up, and not always in the same order: a
+    /// body that always followed the same other would pay for what that one leaves in the caches.
+    /// </summary>
+    [Fact]
+    public void Interleaved_timing_runs_every_body_once_a_round_in_changing_orders()
+    {
+        var calls = new List<int>();
+        var bodies = Enumerable.Range(0, 4).Select(b => (Action)(() => calls.Add(b))).ToArray();
+        var times = Multinoulli.Cli.Commands.Timing.InterleavedMedianSeconds(bodies, repetitions: 9, warmUpSeconds: 0);
+        Assert.Equal(4, times.Length);
+        Assert.All(times, t => Assert.True(t >= 0));
+        // Two warm-up runs each, body by body, then nine rounds of four.
+        Assert.Equal([0, 0, 1, 1, 2, 2, 3, 3], calls.Take(8));
+        var rounds = calls.Skip(8).Chunk(4).ToArray();
+        Assert.Equal(9, rounds.Length);
+        Assert.All(rounds, round => Assert.Equal([0, 1, 2, 3], round.Order()));
+        Assert.True(rounds.Select(round => string.Join(",", round)).Distinct().Count() > 1, "every round took the bodies in the same order");
+        for (int b = 0; b < 4; b++)
+            Assert.True(rounds.Skip(1).Select((round, i) => Array.IndexOf(round, b) == 0 ? rounds[i][3] : round[Array.IndexOf(round, b) - 1]).Distinct().Count() > 1,
+                $"body {b} always followed the same body");
+    }
+
     [Fact]
     public void The_quick_sampling_benchmark_measures_every_sampler_and_the_decoding_step()
     {

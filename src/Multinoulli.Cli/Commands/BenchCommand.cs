@@ -20,7 +20,7 @@ public static class BenchCommand
         var kernels = new Command("kernels", """
             Float32 softmax, log-softmax and fused cross-entropy forward+backward against a plain copy of the same
             bytes and TensorPrimitives.SoftMax, on [4096 × 32000], [65536 × 10] and [1 × 4000000], on one thread
-            and on every core. The contenders of a shape are warmed up, then timed in turns, one run each a round.
+            and on every core. The contenders of a shape are warmed up, then timed in turns, one run each a round, in a new order each round.
 
             Examples:
               multinoulli bench kernels
@@ -114,7 +114,7 @@ public static class BenchCommand
         var text = new StringBuilder();
         var invariant = CultureInfo.InvariantCulture;
         text.AppendLine(MachineLine());
-        text.AppendLine("Bandwidth = (bytes read + bytes written) / median time; × copy and × TensorPrimitives are ratios of times measured in this run, the contenders timed in turns.");
+        text.AppendLine("Bandwidth = (bytes read + bytes written) / median time; × copy and × TensorPrimitives are ratios of times measured in this run, the contenders timed in turns, in a shuffled order each round.");
         text.AppendLine();
         text.AppendLine("| shape | threads | kernel | median ms | GB/s | × copy | × TensorPrimitives |");
         text.AppendLine("|---|---:|---|---:|---:|---:|---:|");

@@ -16,7 +16,10 @@ public static class Timing
     /// <summary>
     /// The median time of each body, warmed up as <see cref="MedianSeconds"/> does, then timed in turns (one run of
     /// each, <paramref name="repetitions"/> rounds): a shared machine's slow spells then fall on every contender
-    /// alike, so the ratios between them hold even when the times themselves move.
+    /// alike, so the ratios between them hold even when the times themselves move. Each round takes the bodies in a
+    /// new order (shuffled with a fixed seed): in a fixed order one body always follows the same other, and pays for
+    /// what that one leaves behind in the caches (a 4M-element softmax ran 8–10% slower right after
+    /// TensorPrimitives.SoftMax than right after itself).
     /// </summary>
     public static double[] InterleavedMedianSeconds(IReadOnlyList<Action> bodies, int repetitions, double warmUpSeconds)
     {
@@ -28,13 +31,18 @@ public static class Timing
         }
         var seconds = new double[bodies.Count][];
         for (int b = 0; b < bodies.Count; b++) seconds[b] = new double[repetitions];
+        var random = new Random(20261124);
+        int[] order = [.. Enumerable.Range(0, bodies.Count)];
         for (int i = 0; i < repetitions; i++)
-            for (int b = 0; b < bodies.Count; b++)
+        {
+            random.Shuffle(order);
+            foreach (int b in order)
             {
                 long start = Stopwatch.GetTimestamp();
                 bodies[b]();
                 seconds[b][i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
             }
+        }
         return [.. seconds.Select(times => times.Order().ElementAt(repetitions / 2))];
     }
 }
