@@ -6,9 +6,10 @@ namespace Multinoulli.Kernels;
 
 /// <summary>
 /// The softmax family over rows of logits, for one vector width. Pass one reads the row once, in chunks small
-/// enough to stay in L1: each chunk's maximum, then its exponentials summed in float64 against the running
-/// maximum (rescaling the sum when the maximum grows), so even a row of millions of logits is read from memory
-/// once. Pass two writes exp((z − shift)/temperature) or (z − shift)/temperature with the shift exact.
+/// enough to stay in L1: each chunk's exponentials summed in float64 against the running maximum (rescaling the
+/// sum when the maximum grows; see <see cref="Statistics{TArgument, TSink}"/>), so even a row of millions of
+/// logits is read from memory once. Pass two writes exp((z − shift)/temperature) or (z − shift)/temperature
+/// with the shift exact.
 /// </summary>
 internal static unsafe partial class RowKernels<TSimd, TVector, T>
     where TSimd : ISimd<TVector, T>
