@@ -273,18 +273,25 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             // The next chunk, on its way from memory while this one is computed from L1.
             Prefetch(logits + i + ChunkLength, 4 * width);
             (low, high) = exponential.SumFour(z0, z1, z2, z3, out var e0, out var e1, out var e2, out var e3, low, high);
-            if (TSink.Keeps)
-            {
-                TSimd.Store(kept + i, TSink.KeepsGaps ? exponential.Gap(z0) : e0);
-                TSimd.Store(kept + i + width, TSink.KeepsGaps ? exponential.Gap(z1) : e1);
-                TSimd.Store(kept + i + 2 * width, TSink.KeepsGaps ? exponential.Gap(z2) : e2);
-                TSimd.Store(kept + i + 3 * width, TSink.KeepsGaps ? exponential.Gap(z3) : e3);
-            }
+            if (TSink.Keeps) KeepFour<TSink>(kept + i, exponential, z0, z1, z2, z3, e0, e1, e2, e3);
         }
         double sum = TSimd.SumWide(low, high);
         if (i < count)
             sum += ChunkExp<ShiftArgument<TSimd, TVector, T>, TSink>(logits + i, TSink.Keeps ? kept + i : null, count - i, exponential.General);
         return sum;
+    }
+
+    /// <summary>Writes four vectors' exponentials, or their gaps z − shift, to where pass one keeps them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void KeepFour<TSink>(T* kept, in ChunkExponential<TSimd, TVector, T> exponential,
+        TVector z0, TVector z1, TVector z2, TVector z3, TVector e0, TVector e1, TVector e2, TVector e3)
+        where TSink : struct, ISink
+    {
+        int width = TSimd.Count;
+        TSimd.Store(kept, TSink.KeepsGaps ? exponential.Gap(z0) : e0);
+        TSimd.Store(kept + width, TSink.KeepsGaps ? exponential.Gap(z1) : e1);
+        TSimd.Store(kept + 2 * width, TSink.KeepsGaps ? exponential.Gap(z2) : e2);
+        TSimd.Store(kept + 3 * width, TSink.KeepsGaps ? exponential.Gap(z3) : e3);
     }
 
     /// <summary>
@@ -310,13 +317,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             if (!exponential.Below(z0, z1, z2, z3)) break;
             Prefetch(logits + i + ChunkLength, 4 * width);
             (low, high) = exponential.SumFourBelow(z0, z1, z2, z3, out var e0, out var e1, out var e2, out var e3, low, high);
-            if (TSink.Keeps)
-            {
-                TSimd.Store(kept + i, TSink.KeepsGaps ? exponential.Gap(z0) : e0);
-                TSimd.Store(kept + i + width, TSink.KeepsGaps ? exponential.Gap(z1) : e1);
-                TSimd.Store(kept + i + 2 * width, TSink.KeepsGaps ? exponential.Gap(z2) : e2);
-                TSimd.Store(kept + i + 3 * width, TSink.KeepsGaps ? exponential.Gap(z3) : e3);
-            }
+            if (TSink.Keeps) KeepFour<TSink>(kept + i, exponential, z0, z1, z2, z3, e0, e1, e2, e3);
         }
         done = i;
         return TSimd.SumWide(low, high);
