@@ -133,5 +133,19 @@ public class BenchCommandTests
         // Three shapes on one thread and on every core, five kernels each.
         int rows = table.Split('\n').Count(line => line.StartsWith("| ") && !line.StartsWith("| shape"));
         Assert.Equal(3 * 5 * (Environment.ProcessorCount > 1 ? 2 : 1), rows);
+        // The machine line says what the vector unit sustained on one core and, with more, on all at once.
+        Assert.Matches(Environment.ProcessorCount > 1
+            ? $@"FMA throughput \d+ GFLOP/s on one core, \d+ on all {Environment.ProcessorCount} at once \(\d+\.\d\d× one\)"
+            : @"FMA throughput \d+ GFLOP/s on one core \(measured\)", table);
+    }
+
+    [Fact]
+    public void The_machine_probe_adds_up_its_threads_and_refuses_none()
+    {
+        double two = Multinoulli.Cli.Commands.MachineProbe.FusedMultiplyAddGigaflops(threads: 2, seconds: 0.02);
+        Assert.True(double.IsFinite(two) && two > 0, $"two threads: {two} GFLOP/s");
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => Multinoulli.Cli.Commands.MachineProbe.FusedMultiplyAddGigaflops(threads: 0));
+        Assert.Equal("threads", error.ParamName);
+        Assert.Contains("0", error.Message);
     }
 }

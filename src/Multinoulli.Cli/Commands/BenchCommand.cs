@@ -86,9 +86,12 @@ public static class BenchCommand
     private static string MachineLine()
     {
         string width = Vector512.IsHardwareAccelerated ? "AVX-512" : Vector256.IsHardwareAccelerated ? "AVX2" : "scalar";
-        double gigaflops = MachineProbe.FusedMultiplyAddGigaflops();
+        int cores = Environment.ProcessorCount;
+        double one = MachineProbe.FusedMultiplyAddGigaflops();
+        double all = cores > 1 ? MachineProbe.FusedMultiplyAddGigaflops(cores) : one;
+        string together = cores > 1 ? $", {all:F0} on all {cores} at once ({all / one:F2}× one)" : "";
         return string.Create(CultureInfo.InvariantCulture,
-            $"Machine: {Environment.ProcessorCount} cores, {width}, float32 FMA throughput {gigaflops:F0} GFLOP/s a core (measured), .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd}.");
+            $"Machine: {cores} cores, {width}, float32 FMA throughput {one:F0} GFLOP/s on one core{together} (measured), .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd}.");
     }
 
     private static string SamplingMarkdown(IReadOnlyList<SamplingBenchmark.Measurement> draws, SamplingBenchmark.DecodingMeasurement decoding)

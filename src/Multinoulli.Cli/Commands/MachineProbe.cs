@@ -10,21 +10,39 @@ namespace Multinoulli.Cli.Commands;
 /// </summary>
 public static class MachineProbe
 {
-    /// <summary>float32 GFLOP/s of eight independent chains of fused multiply-adds at the widest vector width.</summary>
-    public static double FusedMultiplyAddGigaflops(double seconds = 0.3)
+    /// <summary>
+    /// float32 GFLOP/s of eight independent chains of fused multiply-adds at the widest vector width, on
+    /// <paramref name="threads"/> threads at once (their sum). On a shared virtual machine the cores' vector units
+    /// may also be serving another tenant: on this project's machine both cores together measured 1.25× one
+    /// core in one hour and 1.9× in the next. While they are shared, a kernel bound by its count of vector
+    /// instructions gains less from a second thread than one bound by latency (as <c>TensorPrimitives.SoftMax</c>
+    /// on short rows is), and every ratio between the two moves with it.
+    /// </summary>
+    public static double FusedMultiplyAddGigaflops(int threads = 1, double seconds = 0.3)
     {
-        long iterations = 1 << 20;
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         Chains(1000, Vector512.Create(0.999999f), Vector512.Create(1e-7f));
-        var watch = Stopwatch.StartNew();
-        long done = 0;
-        while (watch.Elapsed.TotalSeconds < seconds)
+        var done = new long[threads];
+        using var start = new Barrier(threads + 1);
+        var workers = Enumerable.Range(0, threads).Select(index => new Thread(() =>
         {
-            Chains(iterations, Vector512.Create(0.999999f), Vector512.Create(1e-7f));
-            done += iterations;
-        }
+            start.SignalAndWait();
+            var watch = Stopwatch.StartNew();
+            while (watch.Elapsed.TotalSeconds < seconds)
+            {
+                Chains(Iterations, Vector512.Create(0.999999f), Vector512.Create(1e-7f));
+                done[index] += Iterations;
+            }
+        })).ToArray();
+        foreach (var worker in workers) worker.Start();
+        start.SignalAndWait();
+        var elapsed = Stopwatch.StartNew();
+        foreach (var worker in workers) worker.Join();
         // 8 FMAs an iteration, each 2 flops on every lane.
-        return done * 8.0 * 2 * Vector512<float>.Count / watch.Elapsed.TotalSeconds / 1e9;
+        return done.Sum() * 8.0 * 2 * Vector512<float>.Count / elapsed.Elapsed.TotalSeconds / 1e9;
     }
+
+    private const long Iterations = 1 << 20;
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static float Chains(long iterations, Vector512<float> b, Vector512<float> c)
