@@ -558,8 +558,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         try
         {
             nint z = (nint)logits, d = (nint)destination;
-            var options = new ParallelOptions { MaxDegreeOfParallelism = degree };
-            Parallel.For(0, parts, options, part =>
+            RowParallel.Run(parts, degree, part =>
             {
                 var (start, end, firstChunk) = Part(part, parts, grid, length);
                 fixed (T* s = shifts)
@@ -575,7 +574,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
                 return;
             }
             double logSum = Math.Log(statistics.SumExp);
-            Parallel.For(0, parts, options, part =>
+            RowParallel.Run(parts, degree, part =>
             {
                 var (start, end, firstChunk) = Part(part, parts, grid, length);
                 for (int index = firstChunk, begin = start; begin < end; index++, begin = grid.Start(index))

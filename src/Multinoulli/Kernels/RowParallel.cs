@@ -1,3 +1,5 @@
+using System.Runtime.ExceptionServices;
+
 namespace Multinoulli.Kernels;
 
 /// <summary>Splits a batch of rows over threads when the batch is large enough to repay the hand-off.</summary>
@@ -32,11 +34,68 @@ internal static class RowParallel
             body(0, rows);
             return;
         }
-        Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = degree }, task =>
+        Run(tasks, degree, task =>
         {
             int first = (int)((long)rows * task / tasks);
             int last = (int)((long)rows * (task + 1) / tasks);
             body(first, last - first);
         });
+    }
+
+    /// <summary>
+    /// Calls <paramref name="body"/>(task) once for every task in [0, <paramref name="tasks"/>), on the calling
+    /// thread and up to <paramref name="degree"/> − 1 thread-pool threads, which take tasks in turn; returns when
+    /// every task has run, rethrowing the first exception one threw. Unlike <see cref="Parallel.For(int, int, Action{int})"/>
+    /// it yields the core once after waking the helpers: Linux puts a thread it wakes on the waker's core when it
+    /// can, and while the caller keeps that core busy the helper waited there for 0.3–2.6 ms (measured on the
+    /// project's VM), so a job of a few milliseconds ran on one core. After the yield it starts within tens of µs.
+    /// </summary>
+    public static void Run(int tasks, int degree, Action<int> body)
+    {
+        if (tasks <= 1 || degree <= 1)
+        {
+            for (int task = 0; task < tasks; task++) body(task);
+            return;
+        }
+        var job = new Job(tasks, body);
+        for (int helper = Math.Min(degree, tasks) - 1; helper > 0; helper--)
+            ThreadPool.UnsafeQueueUserWorkItem(static job => job.Work(), job, preferLocal: false);
+        Thread.Yield();
+        job.Work();
+        job.Wait();
+    }
+
+    /// <summary>The tasks of one <see cref="Run"/>: a counter hands them out; the caller waits for the last to finish.</summary>
+    private sealed class Job(int tasks, Action<int> body)
+    {
+        private int _next = -1;
+        private int _finished;
+        private ExceptionDispatchInfo? _error;
+        // Not disposed: a helper may still be inside Set when the caller returns. It only allocates a kernel
+        // event if the caller had to block, and the finalizer releases that.
+        private readonly ManualResetEventSlim _done = new();
+
+        public void Work()
+        {
+            int task;
+            while ((task = Interlocked.Increment(ref _next)) < tasks)
+            {
+                try
+                {
+                    if (Volatile.Read(ref _error) is null) body(task);
+                }
+                catch (Exception error)
+                {
+                    Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(error), null);
+                }
+                if (Interlocked.Increment(ref _finished) == tasks) _done.Set();
+            }
+        }
+
+        public void Wait()
+        {
+            _done.Wait();
+            _error?.Throw();
+        }
     }
 }

@@ -74,8 +74,7 @@ internal sealed class SoftmaxObjective
     public double Evaluate(ReadOnlySpan<double> parameters, Span<double> gradient)
     {
         _layer.SetLearned(parameters);
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = RowParallel.Degree(_options.MaxDegreeOfParallelism) };
-        Parallel.For(0, _chunks, parallel, RowChunk);
+        RowParallel.Run(_chunks, RowParallel.Degree(_options.MaxDegreeOfParallelism), RowChunk);
         int features = _rows.Columns, stride = _layer.Stride, classes = _layer.Classes, learned = _layer.LearnedClasses;
         double loss = 0;
         gradient.Clear();
