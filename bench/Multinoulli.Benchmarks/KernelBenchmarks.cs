@@ -46,8 +46,7 @@ public class KernelBenchmarks
     }
 
     [Benchmark(Baseline = true)]
-    public void Copy() => ForRows((first, count) =>
-        _logits.AsSpan(first * _classes, count * _classes).CopyTo(_output.AsSpan(first * _classes, count * _classes)));
+    public void Copy() => ForRows((first, count) => _logits.AsSpan(first, count).CopyTo(_output.AsSpan(first, count)), byElements: true);
 
     [Benchmark]
     public void TensorPrimitivesSoftMax() => ForRows((first, count) =>
@@ -65,20 +64,19 @@ public class KernelBenchmarks
     [Benchmark]
     public double CrossEntropyForwardBackward() => CrossEntropy.LossAndGradient(_logits, _classes, _labels, _output, _crossEntropy);
 
-    /// <summary>The baselines split rows over threads as the library does.</summary>
-    private void ForRows(Action<int, int> body)
+    /// <summary>
+    /// The baselines split over threads as the library does, with its fork-join: TensorPrimitives by rows, the
+    /// copy by bytes (at least one piece a thread, as the library splits a long row).
+    /// </summary>
+    private void ForRows(Action<int, int> body, bool byElements = false)
     {
         int threads = Threads == -1 ? Environment.ProcessorCount : Threads;
-        if (threads == 1)
+        int items = byElements ? _rows * _classes : _rows;
+        int tasks = threads == 1 ? 1 : byElements ? threads * 4 : Math.Min(_rows, threads * 4);
+        Multinoulli.Kernels.RowParallel.Run(tasks, threads, task =>
         {
-            body(0, _rows);
-            return;
-        }
-        int tasks = Math.Min(_rows, threads * 4);
-        Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = threads }, task =>
-        {
-            int first = (int)((long)_rows * task / tasks);
-            int last = (int)((long)_rows * (task + 1) / tasks);
+            int first = (int)((long)items * task / tasks);
+            int last = (int)((long)items * (task + 1) / tasks);
             body(first, last - first);
         });
     }

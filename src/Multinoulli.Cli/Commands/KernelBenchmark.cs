@@ -1,3 +1,4 @@
+using Multinoulli.Kernels;
 using System.Numerics.Tensors;
 
 namespace Multinoulli.Cli.Commands;
@@ -37,8 +38,7 @@ public sealed class KernelBenchmark(int repetitions, double warmUpSeconds, TextW
                 int classes = shape.Classes;
                 var kernels = new (string Name, Action Body)[]
                 {
-                    ("copy", () => Rows(shape, threads, (first, count) =>
-                        logits.AsSpan(first * classes, count * classes).CopyTo(output.AsSpan(first * classes, count * classes)))),
+                    ("copy", () => Copy(logits, output, threads)),
                     ("TensorPrimitives.SoftMax", () => Rows(shape, threads, (first, count) =>
                     {
                         for (int row = first; row < first + count; row++)
@@ -64,20 +64,33 @@ public sealed class KernelBenchmark(int repetitions, double warmUpSeconds, TextW
         return results;
     }
 
-    /// <summary>Splits rows over threads the way the library does, for the baselines.</summary>
+    /// <summary>
+    /// Splits rows over threads the way the library does, for TensorPrimitives: the library's own fork-join
+    /// (<see cref="RowParallel.Run"/>), so that neither side pays for a slower hand-off than the other.
+    /// </summary>
     private static void Rows(Shape shape, int threads, Action<int, int> body)
     {
-        if (threads == 1)
-        {
-            body(0, shape.Rows);
-            return;
-        }
         int tasks = Math.Min(shape.Rows, threads * 4);
-        Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = threads }, task =>
+        RowParallel.Run(tasks, threads, task =>
         {
             int first = (int)((long)shape.Rows * task / tasks);
             int last = (int)((long)shape.Rows * (task + 1) / tasks);
             body(first, last - first);
+        });
+    }
+
+    /// <summary>
+    /// The copy on <paramref name="threads"/> threads: its bytes split into at least one piece a thread, whatever
+    /// the rows (the library splits a long row too), so the baseline has every core's bandwidth.
+    /// </summary>
+    private static void Copy(float[] source, float[] destination, int threads)
+    {
+        int tasks = threads == 1 ? 1 : threads * 4;
+        RowParallel.Run(tasks, threads, task =>
+        {
+            int first = (int)((long)source.Length * task / tasks);
+            int last = (int)((long)source.Length * (task + 1) / tasks);
+            source.AsSpan(first, last - first).CopyTo(destination.AsSpan(first, last - first));
         });
     }
 }
