@@ -552,7 +552,9 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         // Parts begin at chunk boundaries, so each part's own grid (from its first kept element) is this one.
         var grid = new ChunkGrid(destination, length);
         int chunks = grid.Count;
-        int parts = Math.Min(degree, chunks);
+        // Four parts a thread, taken in turn: when one core of a shared VM stalls, the others take up its share
+        // instead of waiting for the one part it holds.
+        int parts = (int)Math.Min(degree * 4L, chunks);
         var partStatistics = new RowStatistics[parts];
         T[] shifts = System.Buffers.ArrayPool<T>.Shared.Rent(chunks);
         try
