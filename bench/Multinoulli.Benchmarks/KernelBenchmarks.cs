@@ -73,12 +73,7 @@ public class KernelBenchmarks
         int threads = Threads == -1 ? Environment.ProcessorCount : Threads;
         int items = byElements ? _rows * _classes : _rows;
         int tasks = threads == 1 ? 1 : byElements ? threads * 4 : Math.Min(_rows, threads * 4);
-        Multinoulli.Kernels.RowParallel.Run(tasks, threads, task =>
-        {
-            int first = (int)((long)items * task / tasks);
-            int last = (int)((long)items * (task + 1) / tasks);
-            body(first, last - first);
-        });
+        Multinoulli.Kernels.RowParallel.Ranges(items, tasks, threads, body);
     }
 }
 

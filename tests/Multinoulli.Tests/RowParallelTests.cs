@@ -29,6 +29,20 @@ public class RowParallelTests
         }
     }
 
+    [Theory]
+    [InlineData(1000, 8)]
+    [InlineData(7, 8)]
+    [InlineData(4_000_003, 2)]
+    public void Ranges_cover_every_item_once(int items, int tasks)
+    {
+        var covered = new int[items];
+        RowParallel.Ranges(items, tasks, 2, (first, count) =>
+        {
+            for (int i = first; i < first + count; i++) Interlocked.Increment(ref covered[i]);
+        });
+        Assert.All(covered, count => Assert.Equal(1, count));
+    }
+
     [Fact]
     public void One_thread_runs_the_tasks_in_order_on_the_calling_thread()
     {

@@ -68,29 +68,14 @@ public sealed class KernelBenchmark(int repetitions, double warmUpSeconds, TextW
     /// Splits rows over threads the way the library does, for TensorPrimitives: the library's own fork-join
     /// (<see cref="RowParallel.Run"/>), so that neither side pays for a slower hand-off than the other.
     /// </summary>
-    private static void Rows(Shape shape, int threads, Action<int, int> body)
-    {
-        int tasks = Math.Min(shape.Rows, threads * 4);
-        RowParallel.Run(tasks, threads, task =>
-        {
-            int first = (int)((long)shape.Rows * task / tasks);
-            int last = (int)((long)shape.Rows * (task + 1) / tasks);
-            body(first, last - first);
-        });
-    }
+    private static void Rows(Shape shape, int threads, Action<int, int> body) =>
+        RowParallel.Ranges(shape.Rows, threads == 1 ? 1 : Math.Min(shape.Rows, threads * 4), threads, body);
 
     /// <summary>
     /// The copy on <paramref name="threads"/> threads: its bytes split into at least one piece a thread, whatever
     /// the rows (the library splits a long row too), so the baseline has every core's bandwidth.
     /// </summary>
-    private static void Copy(float[] source, float[] destination, int threads)
-    {
-        int tasks = threads == 1 ? 1 : threads * 4;
-        RowParallel.Run(tasks, threads, task =>
-        {
-            int first = (int)((long)source.Length * task / tasks);
-            int last = (int)((long)source.Length * (task + 1) / tasks);
-            source.AsSpan(first, last - first).CopyTo(destination.AsSpan(first, last - first));
-        });
-    }
+    private static void Copy(float[] source, float[] destination, int threads) =>
+        RowParallel.Ranges(source.Length, threads == 1 ? 1 : threads * 4, threads,
+            (first, count) => source.AsSpan(first, count).CopyTo(destination.AsSpan(first, count)));
 }

@@ -34,13 +34,20 @@ internal static class RowParallel
             body(0, rows);
             return;
         }
+        Ranges(rows, tasks, degree, body);
+    }
+
+    /// <summary>
+    /// Calls <paramref name="body"/>(first, count) over <paramref name="tasks"/> even, disjoint ranges that cover
+    /// [0, <paramref name="items"/>), through <see cref="Run"/> on up to <paramref name="degree"/> threads.
+    /// </summary>
+    public static void Ranges(int items, int tasks, int degree, Action<int, int> body) =>
         Run(tasks, degree, task =>
         {
-            int first = (int)((long)rows * task / tasks);
-            int last = (int)((long)rows * (task + 1) / tasks);
+            int first = (int)((long)items * task / tasks);
+            int last = (int)((long)items * (task + 1) / tasks);
             body(first, last - first);
         });
-    }
 
     /// <summary>
     /// Calls <paramref name="body"/>(task) once for every task in [0, <paramref name="tasks"/>), on the calling
