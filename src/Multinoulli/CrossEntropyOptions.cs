@@ -60,7 +60,14 @@ public sealed record CrossEntropyOptions
     /// </summary>
     public bool Masked { get; init; }
 
-    /// <inheritdoc cref="SoftmaxOptions.MaxDegreeOfParallelism"/>
+    /// <summary>
+    /// The most threads a call may use; −1 (the default) means every core. Small batches run on the calling
+    /// thread whatever this says. When a batch has fewer rows than threads, a row of at least 131,072 classes
+    /// with an integer label (and no smoothing) is itself split over the threads, so its loss and gradient may
+    /// differ from one thread's in the last bits (both within the documented accuracy). Otherwise results
+    /// do not depend on it: per-row losses are reduced in row order.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is 0 or below −1.</exception>
     public int MaxDegreeOfParallelism
     {
         get => _maxDegreeOfParallelism;

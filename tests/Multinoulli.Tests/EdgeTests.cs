@@ -276,6 +276,72 @@ public class LongRowTests
             for (int i = 0; i < z.Length; i++) Assert.Equal(i == at ? 1f : 0f, z[i]);
     }
 
+    /// <summary>
+    /// Cross-entropy with a label's gradient splits a long row as softmax does: with class weights, the sum and
+    /// the mean, in place and not, loss and gradient match one thread and the float64 reference
+    /// w_y·(log Σ exp(z) − z_y) and scale·w_y·(p − onehot(y)).
+    /// </summary>
+    [Theory]
+    [InlineData(false, Reduction.Mean)]
+    [InlineData(true, Reduction.Sum)]
+    public void Cross_entropy_of_a_split_row_matches_the_reference_and_one_thread(bool inPlace, Reduction reduction)
+    {
+        var random = new Random(12);
+        const int length = 1_000_003, label = 777_777;
+        var z = new float[length];
+        for (int i = 0; i < length; i++) z[i] = (float)(random.NextDouble() * 40 - 20);
+        z[500_000] = 30f;
+        var weights = Enumerable.Range(0, length).Select(i => 0.5 + i % 3).ToArray();
+        var (log, p, _) = Reference.Softmax(Reference.Widen(z));
+        double weight = weights[label];
+        double scale = reduction == Reduction.Mean ? 1 / weight : 1;
+        var results = new List<(double Loss, float[] Gradient)>();
+        foreach (int degree in new[] { 4, 1 })
+        {
+            var options = new CrossEntropyOptions { ClassWeights = weights, Reduction = reduction, MaxDegreeOfParallelism = degree };
+            var gradient = inPlace ? (float[])z.Clone() : new float[length];
+            double loss = CrossEntropy.LossAndGradient(inPlace ? gradient : z, length, [label], gradient, options);
+            double expectedLoss = -weight * log[label] * (reduction == Reduction.Mean ? scale : 1);
+            Assert.True(Math.Abs(loss - expectedLoss) <= 1e-6 * Math.Abs(expectedLoss), $"threads {degree}: loss {loss} vs {expectedLoss}");
+            for (int i = 0; i < length; i++)
+            {
+                double expected = scale * weight * (p[i] - (i == label ? 1 : 0));
+                if (Math.Abs(expected) >= 1e-30)
+                    Assert.True(Math.Abs(gradient[i] - expected) <= 1e-6 * Math.Abs(expected), $"threads {degree}, class {i}: {gradient[i]} vs {expected}");
+            }
+            results.Add((loss, gradient));
+        }
+        // The parts sum float exponentials taken against their own shifts: the two sums differ by their rounding.
+        Assert.True(Math.Abs(results[0].Loss - results[1].Loss) <= 1e-7 * Math.Abs(results[1].Loss), $"split {results[0].Loss}, serial {results[1].Loss}");
+    }
+
+    [Theory]
+    [InlineData(float.NaN, 10)]
+    [InlineData(float.PositiveInfinity, 900_000)]
+    [InlineData(float.PositiveInfinity, 42)]
+    public void Cross_entropy_of_a_split_row_with_a_special_value_matches_one_thread(float special, int at)
+    {
+        var z = Enumerable.Range(0, 1_000_000).Select(i => (float)(i % 97) * 0.1f).ToArray();
+        z[at] = special;
+        var split = new float[z.Length];
+        var serial = new float[z.Length];
+        double splitLoss = CrossEntropy.LossAndGradient(z, z.Length, [42], split, new CrossEntropyOptions { MaxDegreeOfParallelism = 4 });
+        double serialLoss = CrossEntropy.LossAndGradient(z, z.Length, [42], serial, new CrossEntropyOptions { MaxDegreeOfParallelism = 1 });
+        Assert.Equal(serialLoss, splitLoss);
+        Assert.Equal(serial, split);
+        if (float.IsPositiveInfinity(special) && at != 42) Assert.Equal(double.PositiveInfinity, splitLoss);
+    }
+
+    [Fact]
+    public void An_ignored_split_row_has_no_loss_and_a_zero_gradient()
+    {
+        var z = Enumerable.Range(0, 300_000).Select(i => (float)(i % 13)).ToArray();
+        var gradient = Enumerable.Repeat(7f, z.Length).ToArray();
+        var options = new CrossEntropyOptions { IgnoreLabel = -100, Reduction = Reduction.Sum, MaxDegreeOfParallelism = 4 };
+        Assert.Equal(0, CrossEntropy.LossAndGradient(z, z.Length, [-100], gradient, options));
+        Assert.All(gradient, v => Assert.Equal(0f, v));
+    }
+
     [Fact]
     public void A_fully_masked_long_row_follows_the_masking_option()
     {

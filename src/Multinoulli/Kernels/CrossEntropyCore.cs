@@ -83,19 +83,33 @@ internal static unsafe class CrossEntropyCore<T> where T : unmanaged, IBinaryFlo
                     IgnoreLabel = options.IgnoreLabel ?? 0,
                     GradientScale = scale,
                 };
-                nint zp = (nint)z, tp = soft ? (nint)t : 0, yp = soft ? 0 : (nint)y, gp = withGradient ? (nint)g : 0, lp = (nint)l;
-                bool streaming = withGradient && Streaming.Worth(rows, classes, sizeof(T));
-                RowParallel.For(rows, classes, options.MaxDegreeOfParallelism, (first, count) =>
+                int degree = RowParallel.Degree(options.MaxDegreeOfParallelism);
+                if (rows < degree && classes >= RowParallel.LongRow)
                 {
-                    nint offset = (nint)first * classes;
-                    Dispatch<T>.Best.CrossEntropy((T*)zp + offset, count, classes,
-                        yp == 0 ? null : (int*)yp + first,
-                        tp == 0 ? null : (T*)tp + offset,
-                        settings,
-                        gp == 0 ? null : (T*)gp + offset,
-                        (double*)lp + first,
-                        streaming);
-                });
+                    // Fewer rows than cores: split each row instead, as softmax does.
+                    for (int row = 0; row < rows; row++)
+                    {
+                        nint offset = (nint)row * classes;
+                        l[row] = Dispatch<T>.Best.CrossEntropyLongRow(z + offset, classes, soft ? null : y + row, soft ? t + offset : null,
+                            settings, withGradient ? g + offset : null, degree);
+                    }
+                }
+                else
+                {
+                    nint zp = (nint)z, tp = soft ? (nint)t : 0, yp = soft ? 0 : (nint)y, gp = withGradient ? (nint)g : 0, lp = (nint)l;
+                    bool streaming = withGradient && Streaming.Worth(rows, classes, sizeof(T));
+                    RowParallel.For(rows, classes, options.MaxDegreeOfParallelism, (first, count) =>
+                    {
+                        nint offset = (nint)first * classes;
+                        Dispatch<T>.Best.CrossEntropy((T*)zp + offset, count, classes,
+                            yp == 0 ? null : (int*)yp + first,
+                            tp == 0 ? null : (T*)tp + offset,
+                            settings,
+                            gp == 0 ? null : (T*)gp + offset,
+                            (double*)lp + first,
+                            streaming);
+                    });
+                }
             }
             if (perRow)
             {

@@ -19,6 +19,7 @@ internal unsafe interface IRowKernels<T> where T : unmanaged, IBinaryFloatingPoi
     void ProbabilitiesBackward(T* probabilities, T* outputGradient, T* destination, int rows, int classes, double temperature);
     void LogProbabilitiesBackward(T* logProbabilities, T* outputGradient, T* destination, int rows, int classes, double temperature, bool masked);
     void CrossEntropy(T* logits, int rows, int classes, int* labels, T* targets, in CrossEntropySettings<T> settings, T* gradient, double* losses, bool streaming = false);
+    double CrossEntropyLongRow(T* logits, int classes, int* label, T* target, in CrossEntropySettings<T> settings, T* gradient, int degree);
 }
 
 /// <summary>Forwards to the static kernels of one width; one virtual call a batch, nothing per row.</summary>
@@ -52,6 +53,9 @@ internal sealed unsafe class WidthKernels<TSimd, TVector, T>(string name) : IRow
 
     public void CrossEntropy(T* logits, int rows, int classes, int* labels, T* targets, in CrossEntropySettings<T> settings, T* gradient, double* losses, bool streaming = false) =>
         RowKernels<TSimd, TVector, T>.CrossEntropy(logits, rows, classes, labels, targets, settings, gradient, losses, streaming);
+
+    public double CrossEntropyLongRow(T* logits, int classes, int* label, T* target, in CrossEntropySettings<T> settings, T* gradient, int degree) =>
+        RowKernels<TSimd, TVector, T>.CrossEntropyLongRow(logits, classes, label, target, settings, gradient, degree);
 }
 
 /// <summary>The kernels of every vector width this machine runs, widest first, and the one the library uses.</summary>

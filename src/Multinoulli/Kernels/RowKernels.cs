@@ -545,7 +545,13 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         else LongRow<ShiftScaleArgument<TSimd, TVector, T>>(logits, destination, length, temperature, masked, degree, logarithm);
     }
 
-    private static void LongRow<TArgument>(T* logits, T* destination, int length, double temperature, bool masked, int degree, bool logarithm)
+    /// <summary>
+    /// <see cref="LongRow(T*, T*, int, double, bool, int, bool)"/> with the probabilities times
+    /// <paramref name="multiplier"/>; returns the row's statistics. A special row is written with its documented
+    /// limits only when <paramref name="writeSpecialRows"/>.
+    /// </summary>
+    private static RowStatistics LongRow<TArgument>(T* logits, T* destination, int length, double temperature, bool masked, int degree, bool logarithm,
+        double multiplier = 1, bool writeSpecialRows = true)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
         double inverse = 1 / temperature;
@@ -572,8 +578,8 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             var statistics = Combine(partStatistics, inverse);
             if (statistics.Kind != RowKind.Finite)
             {
-                SpecialRows<T>.Write(statistics.Kind, logits, destination, length, logarithm, masked, 1);
-                return;
+                if (writeSpecialRows) SpecialRows<T>.Write(statistics.Kind, logits, destination, length, logarithm, masked, multiplier);
+                return statistics;
             }
             double logSum = Math.Log(statistics.SumExp);
             RowParallel.Run(parts, degree, part =>
@@ -584,9 +590,10 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
                     int count = grid.End(index, length) - begin;
                     double gap = (double.CreateTruncating(shifts[index]) - statistics.Max) * inverse;
                     if (logarithm) Finish<Add>((T*)d + begin, (T*)d + begin, count, T.CreateTruncating(gap - logSum), streaming: false);
-                    else Finish<Multiply>((T*)d + begin, (T*)d + begin, count, T.CreateTruncating(Math.Exp(gap) / statistics.SumExp), streaming: false);
+                    else Finish<Multiply>((T*)d + begin, (T*)d + begin, count, T.CreateTruncating(Math.Exp(gap) * multiplier / statistics.SumExp), streaming: false);
                 }
             });
+            return statistics;
         }
         finally
         {
@@ -837,8 +844,17 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         public void Row(int row) => losses[row] = CrossEntropyRow(logits, classes, row, labels, null, settings, gradient, streaming: false);
     }
 
+    /// <summary>
+    /// <see cref="CrossEntropy"/> of one long row on <paramref name="degree"/> threads: a label's gradient (the
+    /// common case) splits the row as <see cref="LongRow(T*, T*, int, double, bool, int, bool)"/> does; soft targets,
+    /// smoothing and the loss alone run on the calling thread.
+    /// </summary>
+    public static double CrossEntropyLongRow(T* logits, int classes, int* label, T* target, in CrossEntropySettings<T> settings, T* gradient, int degree) =>
+        CrossEntropyRow(logits, classes, 0, label, target, settings, gradient, streaming: false, degree);
+
     /// <summary>One row of <see cref="CrossEntropy"/>: its loss, and its gradient when one is asked for.</summary>
-    private static double CrossEntropyRow(T* logits, int classes, int row, int* labels, T* targets, in CrossEntropySettings<T> settings, T* gradient, bool streaming)
+    private static double CrossEntropyRow(T* logits, int classes, int row, int* labels, T* targets, in CrossEntropySettings<T> settings, T* gradient, bool streaming,
+        int degree = 1)
     {
         nint offset = (nint)row * classes;
         T* z = logits + offset;
@@ -852,7 +868,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         T* soft = targets == null ? null : targets + offset;
         var rowTargets = new RowTargets<T>(z, classes, label, soft, settings.Weights, settings.Smoothing, settings.Masked);
         if (g != null && soft == null && settings.Smoothing == 0)
-            return LabelRow(z, g, classes, label, rowTargets, settings.GradientScale, streaming);
+            return LabelRow(z, g, classes, label, rowTargets, settings.GradientScale, streaming, degree);
         return TargetRow(z, g, classes, soft, rowTargets, settings);
     }
 
@@ -862,12 +878,14 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     /// The label's logit is read first, since the gradient may overwrite it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double LabelRow(T* z, T* g, int classes, int label, in RowTargets<T> rowTargets, double scale, bool streaming)
+    private static double LabelRow(T* z, T* g, int classes, int label, in RowTargets<T> rowTargets, double scale, bool streaming, int degree = 1)
     {
         double weight = rowTargets.Weight(label);
         double labelLogit = double.CreateTruncating(z[label]);
         // Special rows are left to RowTargets, which needs the +∞ positions that a written row would erase.
-        var statistics = ProbabilitiesRow<ShiftArgument<TSimd, TVector, T>>(z, g, classes, 1, masked: false, scale * weight, streaming, writeSpecialRows: false);
+        var statistics = degree > 1
+            ? LongRow<ShiftArgument<TSimd, TVector, T>>(z, g, classes, 1, masked: false, degree, logarithm: false, scale * weight, writeSpecialRows: false)
+            : ProbabilitiesRow<ShiftArgument<TSimd, TVector, T>>(z, g, classes, 1, masked: false, scale * weight, streaming, writeSpecialRows: false);
         if (statistics.Kind != RowKind.Finite)
             return rowTargets.SpecialRow(statistics.Kind, z, classes, g, scale);
         g[label] = T.CreateTruncating(double.CreateTruncating(g[label]) - scale * weight);
