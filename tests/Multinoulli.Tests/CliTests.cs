@@ -115,6 +115,23 @@ public class BenchCommandTests
                 $"body {b} always followed the same body");
     }
 
+    /// <summary>Over a cycle of balanced orders each body runs once a round and follows every other equally often.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(7)]
+    public void Balanced_orders_have_every_body_follow_every_other_equally_often(int count)
+    {
+        var orders = Multinoulli.Cli.Commands.Timing.BalancedOrders(count);
+        Assert.Equal(count % 2 == 0 ? count : 2 * count, orders.Length);
+        Assert.All(orders, order => Assert.Equal(Enumerable.Range(0, count), order.Order()));
+        var follows = orders.SelectMany(order => order.Zip(order.Skip(1))).GroupBy(pair => pair).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(count * (count - 1), follows.Count);
+        Assert.Single(follows.Values.Distinct().DefaultIfEmpty(0));
+    }
+
     [Fact]
     public void The_quick_sampling_benchmark_measures_every_sampler_and_the_decoding_step()
     {
