@@ -342,6 +342,46 @@ public class LongRowTests
         Assert.All(gradient, v => Assert.Equal(0f, v));
     }
 
+    /// <summary>
+    /// Log-sum-exp of a long row splits too: one distribution and a batch of two rows, at unit and other
+    /// temperatures, match the float64 reference and one thread; special rows give the documented values.
+    /// </summary>
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(0.7)]
+    public void Log_sum_exp_of_a_split_row_matches_the_reference_and_one_thread(double temperature)
+    {
+        var random = new Random(13);
+        var z = new float[2 * 700_001];
+        for (int i = 0; i < z.Length; i++) z[i] = (float)(random.NextDouble() * 50 - 25);
+        z[650_000] = 33f;
+        var split = new float[2];
+        var serial = new float[2];
+        Softmax.LogSumExp(z, 700_001, split, FourParts with { Temperature = temperature });
+        Softmax.LogSumExp(z, 700_001, serial, new SoftmaxOptions { Temperature = temperature, MaxDegreeOfParallelism = 1 });
+        for (int row = 0; row < 2; row++)
+        {
+            var scaled = z.AsSpan(row * 700_001, 700_001).ToArray().Select(v => v / temperature).ToArray();
+            double reference = Reference.Softmax(scaled).Lse;
+            Assert.True(AccuracyTests.Within(split[row], reference, 1e-6), $"row {row}: {split[row]} vs {reference}");
+            Assert.True(Math.Abs(split[row] - serial[row]) <= 1e-6 * Math.Max(1, Math.Abs(serial[row])), $"row {row}: split {split[row]}, serial {serial[row]}");
+        }
+        float single = Softmax.LogSumExp(z.AsSpan(0, 700_001), FourParts with { Temperature = temperature });
+        Assert.Equal(split[0], single);
+    }
+
+    [Theory]
+    [InlineData(float.NaN, float.NaN)]
+    [InlineData(float.PositiveInfinity, float.PositiveInfinity)]
+    [InlineData(float.NegativeInfinity, float.NegativeInfinity)]
+    public void Log_sum_exp_of_a_split_row_follows_the_special_values(float special, float expected)
+    {
+        var z = Enumerable.Range(0, 1_000_000).Select(i => (float)(i % 89) * 0.2f).ToArray();
+        if (float.IsNegativeInfinity(special)) Array.Fill(z, special);
+        else z[999_000] = special;
+        Assert.Equal(expected, Softmax.LogSumExp(z, FourParts));
+    }
+
     [Fact]
     public void A_fully_masked_long_row_follows_the_masking_option()
     {

@@ -15,6 +15,7 @@ internal unsafe interface IRowKernels<T> where T : unmanaged, IBinaryFloatingPoi
     void LogProbabilities(T* logits, T* destination, int rows, int classes, double temperature, bool masked, bool streaming = false);
     void LongRow(T* logits, T* destination, int length, double temperature, bool masked, int degree, bool logarithm);
     void LogSumExp(T* logits, T* destination, int rows, int classes, double temperature);
+    T LongLogSumExp(T* logits, int length, double temperature, int degree);
     void SmoothMax(T* logits, T* destination, int rows, int classes, double temperature, bool masked);
     void ProbabilitiesBackward(T* probabilities, T* outputGradient, T* destination, int rows, int classes, double temperature);
     void LogProbabilitiesBackward(T* logProbabilities, T* outputGradient, T* destination, int rows, int classes, double temperature, bool masked);
@@ -41,6 +42,9 @@ internal sealed unsafe class WidthKernels<TSimd, TVector, T>(string name) : IRow
 
     public void LogSumExp(T* logits, T* destination, int rows, int classes, double temperature) =>
         RowKernels<TSimd, TVector, T>.LogSumExp(logits, destination, rows, classes, temperature);
+
+    public T LongLogSumExp(T* logits, int length, double temperature, int degree) =>
+        RowKernels<TSimd, TVector, T>.LongLogSumExp(logits, length, temperature, degree);
 
     public void SmoothMax(T* logits, T* destination, int rows, int classes, double temperature, bool masked) =>
         RowKernels<TSimd, TVector, T>.SmoothMax(logits, destination, rows, classes, temperature, masked);

@@ -746,6 +746,33 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         public void Row(int row) => destination[row] = LogSumExpRow<TArgument>(logits + (nint)row * classes, classes, inverse);
     }
 
+    /// <summary>
+    /// log Σ exp(z/T) of one long row on <paramref name="degree"/> threads: each part's maximum and Σ on its own,
+    /// combined as <see cref="LongRow(T*, T*, int, double, bool, int, bool)"/> combines them.
+    /// </summary>
+    public static T LongLogSumExp(T* logits, int length, double temperature, int degree) =>
+        temperature == 1
+            ? LongLogSumExp<ShiftArgument<TSimd, TVector, T>>(logits, length, 1, degree)
+            : LongLogSumExp<ShiftScaleArgument<TSimd, TVector, T>>(logits, length, 1 / temperature, degree);
+
+    private static T LongLogSumExp<TArgument>(T* logits, int length, double inverse, int degree)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+    {
+        var grid = new ChunkGrid(null, length);
+        int parts = (int)Math.Min(degree * 4L, grid.Count);
+        var partStatistics = new RowStatistics[parts];
+        nint z = (nint)logits;
+        RowParallel.Run(parts, degree, part =>
+        {
+            var (start, end, _) = Part(part, parts, grid, length);
+            partStatistics[part] = Statistics<TArgument>((T*)z + start, end - start, inverse);
+        });
+        var statistics = Combine(partStatistics, inverse);
+        return statistics.Kind == RowKind.Finite
+            ? T.CreateTruncating(statistics.LogNormalizer(inverse))
+            : SpecialRows<T>.LogNormalizer(statistics.Kind, logits, length);
+    }
+
     private static T LogSumExpRow<TArgument>(T* z, int classes, double inverse)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {

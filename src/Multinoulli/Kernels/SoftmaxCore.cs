@@ -50,8 +50,7 @@ internal static unsafe class SoftmaxCore<T> where T : unmanaged, IBinaryFloating
     {
         if (logits.IsEmpty) ThrowHelper.EmptyInput(nameof(logits));
         T result = default;
-        fixed (T* source = logits)
-            Dispatch<T>.Best.LogSumExp(source, &result, 1, logits.Length, (options ?? SoftmaxOptions.Default).Temperature);
+        PerRow(logits, logits.Length, new Span<T>(&result, 1), options, Reduction.LogSumExp);
         return result;
     }
 
@@ -75,9 +74,17 @@ internal static unsafe class SoftmaxCore<T> where T : unmanaged, IBinaryFloating
         options ??= SoftmaxOptions.Default;
         double temperature = options.Temperature;
         bool masked = options.Masked;
+        int degree = RowParallel.Degree(options.MaxDegreeOfParallelism);
         fixed (T* source = logits)
         fixed (T* target = destination)
         {
+            if (reduction == Reduction.LogSumExp && rows < degree && classes >= RowParallel.LongRow)
+            {
+                // Fewer rows than cores: split each row instead, as softmax does.
+                for (int row = 0; row < rows; row++)
+                    target[row] = Dispatch<T>.Best.LongLogSumExp(source + (nint)row * classes, classes, temperature, degree);
+                return;
+            }
             nint z = (nint)source, d = (nint)target;
             RowParallel.For(rows, classes, options.MaxDegreeOfParallelism, (first, count) =>
             {
