@@ -185,6 +185,14 @@ public class LongRowTests
 {
     private static readonly SoftmaxOptions FourParts = new() { MaxDegreeOfParallelism = 4 };
 
+    /// <summary>A million ordinary logits with <paramref name="special"/> at <paramref name="at"/>.</summary>
+    private static float[] RowWith(float special, int at)
+    {
+        var z = Enumerable.Range(0, 1_000_000).Select(i => (float)(i % 97) * 0.1f).ToArray();
+        z[at] = special;
+        return z;
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -267,8 +275,7 @@ public class LongRowTests
     [InlineData(float.PositiveInfinity, 900_000)]
     public void Special_values_in_any_part_give_the_documented_row(float special, int at)
     {
-        var z = Enumerable.Range(0, 1_000_000).Select(i => (float)(i % 97) * 0.1f).ToArray();
-        z[at] = special;
+        var z = RowWith(special, at);
         Softmax.Probabilities(z, z, FourParts); // in place
         if (float.IsNaN(special))
             Assert.All(z, v => Assert.True(float.IsNaN(v)));
@@ -321,8 +328,7 @@ public class LongRowTests
     [InlineData(float.PositiveInfinity, 42)]
     public void Cross_entropy_of_a_split_row_with_a_special_value_matches_one_thread(float special, int at)
     {
-        var z = Enumerable.Range(0, 1_000_000).Select(i => (float)(i % 97) * 0.1f).ToArray();
-        z[at] = special;
+        var z = RowWith(special, at);
         var split = new float[z.Length];
         var serial = new float[z.Length];
         double splitLoss = CrossEntropy.LossAndGradient(z, z.Length, [42], split, new CrossEntropyOptions { MaxDegreeOfParallelism = 4 });
@@ -376,9 +382,8 @@ public class LongRowTests
     [InlineData(float.NegativeInfinity, float.NegativeInfinity)]
     public void Log_sum_exp_of_a_split_row_follows_the_special_values(float special, float expected)
     {
-        var z = Enumerable.Range(0, 1_000_000).Select(i => (float)(i % 89) * 0.2f).ToArray();
+        var z = RowWith(special, 999_000);
         if (float.IsNegativeInfinity(special)) Array.Fill(z, special);
-        else z[999_000] = special;
         Assert.Equal(expected, Softmax.LogSumExp(z, FourParts));
     }
 
