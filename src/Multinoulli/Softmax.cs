@@ -24,7 +24,12 @@ namespace Multinoulli;
 /// rows, or a destination that overlaps the input other than exactly (in place) throw
 /// <see cref="ArgumentException"/> naming the parameter and the value. Nothing is written before a check fails.</para>
 /// <para><b>Batches.</b> Large batches are split over every core (capped by
-/// <see cref="SoftmaxOptions.MaxDegreeOfParallelism"/>); each row's result does not depend on the split.</para>
+/// <see cref="SoftmaxOptions.MaxDegreeOfParallelism"/>). A row's result does not depend on how the batch is split
+/// over threads, on the other rows or on its place among them. It may differ in the last bits (always within the
+/// accuracy above) with the batch's size, which picks the path (16-row blocks for 16 or more float rows of 2–16
+/// classes with AVX-512; a pipelined path for batches of 16 MB or more), with the destination's alignment for a
+/// row of more than 65,536 classes (its chunks follow the destination's cache lines), and when a long row is
+/// itself split over threads (see <see cref="SoftmaxOptions.MaxDegreeOfParallelism"/>).</para>
 /// </remarks>
 public static class Softmax
 {

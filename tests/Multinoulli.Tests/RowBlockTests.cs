@@ -118,6 +118,105 @@ public unsafe class RowBlockTests
         return logits;
     }
 
+    /// <summary>
+    /// The blocks start where the output is on a 64-byte boundary, the rows before them going row by row: at
+    /// every start of the output within a cache line, softmax and log-softmax of a batch match the reference
+    /// and write nothing outside the destination.
+    /// </summary>
+    [Theory]
+    [InlineData(3)]
+    [InlineData(10)]
+    [InlineData(16)]
+    public void Short_rows_match_the_reference_whatever_the_alignment_of_the_output(int classes)
+    {
+        const int rows = 53;
+        var random = new Random(classes);
+        var logits = new float[rows * classes];
+        for (int i = 0; i < logits.Length; i++) logits[i] = (float)(random.NextDouble() * 16 - 4);
+        var references = Enumerable.Range(0, rows).Select(r => Reference.Softmax(Reference.Widen(logits.AsSpan(r * classes, classes)))).ToArray();
+        var one = new SoftmaxOptions { MaxDegreeOfParallelism = 1 };
+        var buffer = new float[logits.Length + 32];
+        for (int offset = 0; offset < 16; offset++)
+            foreach (bool logarithm in new[] { false, true })
+            {
+                Array.Fill(buffer, 7f);
+                var destination = buffer.AsSpan(offset, logits.Length);
+                if (logarithm) Softmax.LogProbabilities(logits, classes, destination, one);
+                else Softmax.Probabilities(logits, classes, destination, one);
+                for (int i = 0; i < logits.Length; i++)
+                {
+                    var reference = references[i / classes];
+                    double expected = logarithm ? reference.Log[i % classes] : reference.P[i % classes];
+                    Assert.True(Math.Abs(destination[i] - expected) <= 1e-6 * Math.Max(logarithm ? 1 : 0, Math.Abs(expected)),
+                        $"offset {offset}, log {logarithm}, element {i}: {destination[i]} vs {expected}");
+                }
+                Assert.All(buffer.AsSpan(0, offset).ToArray(), v => Assert.Equal(7f, v));
+                Assert.All(buffer.AsSpan(offset + logits.Length).ToArray(), v => Assert.Equal(7f, v));
+            }
+    }
+
+    /// <summary>
+    /// In a batch of 16 rows or more, a short row's outputs depend on that row alone: the same bits whatever rows
+    /// come before it, however many threads share the batch and wherever the output starts, special rows among
+    /// its neighbours included (softmax, log-softmax, log-sum-exp, cross-entropy's losses and gradient).
+    /// </summary>
+    [Theory]
+    [InlineData(10)]
+    [InlineData(7)]
+    public void A_short_row_gives_the_same_bits_wherever_it_sits(int classes)
+    {
+        const int rows = 20_000;
+        var random = new Random(classes);
+        var logits = new float[(rows + 40) * classes];
+        for (int i = 0; i < logits.Length; i++) logits[i] = (float)(random.NextDouble() * 24 - 8);
+        foreach (int row in new[] { 3, 17, 18, 5000, 19_990 })
+            logits[row * classes + 1] = row % 2 == 0 ? float.NaN : 80f; // refused blocks
+        var labels = Enumerable.Range(0, rows + 40).Select(_ => random.Next(classes)).ToArray();
+
+        float[] Run(int shift, int threads, int offset, int kernel)
+        {
+            var z = logits.AsSpan(shift * classes, rows * classes);
+            var softmax = new SoftmaxOptions { MaxDegreeOfParallelism = threads };
+            var buffer = new float[rows * classes + 16];
+            var output = buffer.AsSpan(offset, rows * classes);
+            switch (kernel)
+            {
+                case 0: Softmax.Probabilities(z, classes, output, softmax); return output.ToArray();
+                case 1: Softmax.LogProbabilities(z, classes, output, softmax); return output.ToArray();
+                case 2:
+                    var lse = new float[rows];
+                    Softmax.LogSumExp(z, classes, lse, softmax);
+                    return lse;
+                default:
+                    var losses = new float[rows];
+                    CrossEntropy.RowLossesAndGradient(z, classes, labels.AsSpan(shift, rows), losses, output,
+                        new CrossEntropyOptions { MaxDegreeOfParallelism = threads });
+                    return [.. losses, .. output.ToArray()];
+            }
+        }
+
+        for (int kernel = 0; kernel < 4; kernel++)
+        {
+            int width = kernel >= 2 ? 1 : classes; // log-sum-exp and the losses: one value a row
+            var baseline = Run(0, 1, 0, kernel);
+            foreach (var (shift, threads, offset) in new[] { (0, 4, 5), (0, 1, 3), (11, 1, 0), (11, 3, 14), (40, 2, 1) })
+            {
+                var other = Run(shift, threads, offset, kernel);
+                // Row r of this batch is row r + shift of the baseline's: compare the rows both hold.
+                for (int r = 0; r + shift < rows; r += 7)
+                    for (int j = 0; j < width; j++)
+                    {
+                        float expected = baseline[(r + shift) * width + j], actual = other[r * width + j];
+                        Assert.True(expected.Equals(actual), $"kernel {kernel}, shift {shift}, {threads} threads, offset {offset}, row {r}, element {j}: {actual} vs {expected}");
+                    }
+                if (kernel == 3)
+                    for (int r = 0; r + shift < rows; r += 7)
+                        for (int j = 0; j < classes; j++)
+                            Assert.Equal(baseline[rows + (r + shift) * classes + j], other[rows + r * classes + j]);
+            }
+        }
+    }
+
     [Fact]
     public void The_block_exponential_is_within_3e_7_of_exp_and_takes_anything_below_its_clamp_to_zero()
     {

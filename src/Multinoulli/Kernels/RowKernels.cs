@@ -647,7 +647,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             else StreamRows(logits, destination, rows, classes, new ProbabilityRows(logits, destination, classes, masked));
             return;
         }
-        int done = UsesBlocks(classes, temperature) ? BlockRows(rows, new DistributionBlocks<TArgument>(logits, destination, classes, masked, logarithm)) : 0;
+        int done = UsesBlocks(classes, temperature) ? BlockRows(rows, new DistributionBlocks<TArgument>(logits, destination, classes, masked, logarithm), destination, classes) : 0;
         if (logarithm)
             for (int row = done; row < rows; row++)
                 LogProbabilitiesRow<TArgument>(logits + (nint)row * classes, destination + (nint)row * classes, classes, temperature, masked, streaming);
@@ -662,20 +662,62 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         typeof(TVector) == typeof(System.Runtime.Intrinsics.Vector512<float>) && temperature == 1 && RowBlocks.Apply(classes);
 
     /// <summary>
-    /// Every whole block of 16 rows through <see cref="RowBlocks"/>; a block the fast path refuses goes row by row
-    /// and the blocks resume after it. Returns the rows done (the rest, fewer than 16, are the caller's).
+    /// Every row of a batch of at least 16 short rows through <see cref="RowBlocks"/>, so that a row's result
+    /// depends on that row alone, not on its neighbours, on where the batch or a thread's share of it begins, or
+    /// on where the output lies (a row's result in a block does not depend on its place there):
+    /// <list type="bullet">
+    /// <item>the blocks begin at the first row whose output starts on a 64-byte boundary: a block of 16 rows is
+    /// whole cache lines, and stores that split lines cost the 10-class softmax 2–9 % (by where the logits and the
+    /// output start);</item>
+    /// <item>the rows before the first block and after the last go through one block each, padded with rows of
+    /// zeros (<see cref="IBlockJob.Staged"/>);</item>
+    /// <item>when the fast path refuses a block, each of its rows goes alone in a padded block, and a row refused
+    /// there too goes the ordinary way (<see cref="IBlockJob.Row"/>).</item>
+    /// </list>
+    /// Returns the rows done: all of them, or none for a batch of fewer than 16 rows, which the caller does the
+    /// ordinary way.
     /// </summary>
-    private static int BlockRows<TJob>(int rows, TJob job)
+    private static int BlockRows<TJob>(int rows, TJob job, T* output, int classes)
         where TJob : struct, IBlockJob
     {
+        if (rows < RowBlocks.Rows) return 0;
         byte* scratch = stackalloc byte[RowBlocks.ScratchBytes];
-        int done = 0;
+        byte* memory = stackalloc byte[Staging.Bytes];
+        var staging = new Staging(memory);
+        int lead = output == null ? 0 : AlignedStart(output, classes);
+        if (rows - lead < RowBlocks.Rows) lead = 0;
+        Staged(job, 0, lead, scratch, staging);
+        int done = lead;
         while (true)
         {
             done += job.Blocks(done, rows - done, scratch);
-            if (rows - done < RowBlocks.Rows) return done;
-            for (int end = done + RowBlocks.Rows; done < end; done++) job.Row(done);
+            if (rows - done < RowBlocks.Rows) break;
+            for (int row = done; row < done + RowBlocks.Rows; row++) Staged(job, row, 1, scratch, staging);
+            done += RowBlocks.Rows;
         }
+        Staged(job, done, rows - done, scratch, staging);
+        return rows;
+    }
+
+    /// <summary>Up to 16 rows in one padded block; if refused, each alone; a row refused alone the ordinary way.</summary>
+    private static void Staged<TJob>(TJob job, int first, int count, byte* scratch, Staging staging)
+        where TJob : struct, IBlockJob
+    {
+        if (count == 0 || job.Staged(first, count, scratch, staging)) return;
+        if (count == 1)
+        {
+            job.Row(first);
+            return;
+        }
+        for (int row = first; row < first + count; row++) Staged(job, row, 1, scratch, staging);
+    }
+
+    /// <summary>The first row (below 16) whose output starts on a 64-byte boundary, or 0 when none does.</summary>
+    private static int AlignedStart(T* output, int classes)
+    {
+        for (int row = 0; row < RowBlocks.Rows; row++)
+            if ((nuint)(output + (nint)row * classes) % 64 == 0) return row;
+        return 0;
     }
 
     /// <summary>What <see cref="BlockRows{TJob}"/> does with a batch.</summary>
@@ -684,8 +726,43 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         /// <summary>The blocks of the <paramref name="rows"/> rows from <paramref name="first"/> on, up to one the fast path refuses: returns the rows done.</summary>
         int Blocks(int first, int rows, byte* scratch);
 
+        /// <summary>
+        /// Rows <paramref name="first"/> … <paramref name="first"/> + <paramref name="count"/> − 1 (at most 16) in one
+        /// block padded with rows of zeros, through <paramref name="staging"/>: true, their output written, when the
+        /// fast path takes the block; false, nothing written, when it refuses.
+        /// </summary>
+        bool Staged(int first, int count, byte* scratch, Staging staging);
+
         /// <summary>One row the ordinary way.</summary>
         void Row(int row);
+    }
+
+    /// <summary>One padded block's logits, output, labels and losses, for <see cref="IBlockJob.Staged"/>.</summary>
+    private readonly struct Staging(byte* memory)
+    {
+        private const int Elements = RowBlocks.Rows * RowBlocks.MaximumClasses;
+
+        public const int Bytes = 2 * Elements * sizeof(float) + RowBlocks.Rows * (sizeof(int) + sizeof(double));
+
+        public float* Logits => (float*)memory;
+
+        public float* Output => (float*)memory + Elements;
+
+        public int* Labels => (int*)(Output + Elements);
+
+        public double* Losses => (double*)(Labels + RowBlocks.Rows);
+
+        /// <summary>Copies <paramref name="count"/> rows into <see cref="Logits"/> and pads the block with zeros.</summary>
+        public void Load(T* rows, int count, int classes)
+        {
+            int length = count * classes;
+            new ReadOnlySpan<float>(rows, length).CopyTo(new Span<float>(Logits, length));
+            new Span<float>(Logits + length, (RowBlocks.Rows - count) * classes).Clear();
+        }
+
+        /// <summary>Copies the first <paramref name="count"/> rows of <see cref="Output"/> to <paramref name="destination"/>.</summary>
+        public void Store(T* destination, int count, int classes) =>
+            new ReadOnlySpan<float>(Output, count * classes).CopyTo(new Span<float>(destination, count * classes));
     }
 
     /// <summary>softmax or log-softmax of a batch's rows.</summary>
@@ -699,6 +776,18 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             return logarithm
                 ? RowBlocks.LogProbabilities(z, d, rows, classes, scratch)
                 : RowBlocks.Probabilities(z, d, rows, classes, scratch);
+        }
+
+        public bool Staged(int first, int count, byte* scratch, Staging staging)
+        {
+            nint offset = (nint)first * classes;
+            staging.Load(logits + offset, count, classes);
+            int taken = logarithm
+                ? RowBlocks.LogProbabilities(staging.Logits, staging.Output, RowBlocks.Rows, classes, scratch)
+                : RowBlocks.Probabilities(staging.Logits, staging.Output, RowBlocks.Rows, classes, scratch);
+            if (taken < RowBlocks.Rows) return false;
+            staging.Store(destination + offset, count, classes);
+            return true;
         }
 
         public void Row(int row)
@@ -732,7 +821,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
         double inverse = 1 / temperature;
-        int done = UsesBlocks(classes, temperature) ? BlockRows(rows, new LogSumExpBlocks<TArgument>(logits, destination, classes, inverse)) : 0;
+        int done = UsesBlocks(classes, temperature) ? BlockRows(rows, new LogSumExpBlocks<TArgument>(logits, destination, classes, inverse), null, classes) : 0;
         for (int row = done; row < rows; row++)
             destination[row] = LogSumExpRow<TArgument>(logits + (nint)row * classes, classes, inverse);
     }
@@ -742,6 +831,14 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     {
         public int Blocks(int first, int rows, byte* scratch) =>
             RowBlocks.LogSumExp((float*)(logits + (nint)first * classes), (float*)(destination + first), rows, classes, scratch);
+
+        public bool Staged(int first, int count, byte* scratch, Staging staging)
+        {
+            staging.Load(logits + (nint)first * classes, count, classes);
+            if (RowBlocks.LogSumExp(staging.Logits, staging.Output, RowBlocks.Rows, classes, scratch) < RowBlocks.Rows) return false;
+            staging.Store(destination + first, count, 1);
+            return true;
+        }
 
         public void Row(int row) => destination[row] = LogSumExpRow<TArgument>(logits + (nint)row * classes, classes, inverse);
     }
@@ -849,7 +946,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             return;
         }
         int done = labels != null && targets == null && settings.Smoothing == 0 && UsesBlocks(classes, 1)
-            ? BlockRows(rows, new LabelBlocks(logits, classes, labels, settings, gradient, losses))
+            ? BlockRows(rows, new LabelBlocks(logits, classes, labels, settings, gradient, losses), gradient, classes)
             : 0;
         for (int row = done; row < rows; row++)
             losses[row] = CrossEntropyRow(logits, classes, row, labels, targets, settings, gradient, streaming);
@@ -866,6 +963,22 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             return RowBlocks.CrossEntropy((float*)(logits + offset), rows, classes, labels + first,
                 Unsafe.As<CrossEntropySettings<T>, CrossEntropySettings<float>>(ref single),
                 gradient == null ? null : (float*)(gradient + offset), losses + first, scratch);
+        }
+
+        public bool Staged(int first, int count, byte* scratch, Staging staging)
+        {
+            nint offset = (nint)first * classes;
+            staging.Load(logits + offset, count, classes);
+            new ReadOnlySpan<int>(labels + first, count).CopyTo(new Span<int>(staging.Labels, count));
+            new Span<int>(staging.Labels + count, RowBlocks.Rows - count).Clear();
+            var single = settings;
+            int taken = RowBlocks.CrossEntropy(staging.Logits, RowBlocks.Rows, classes, staging.Labels,
+                Unsafe.As<CrossEntropySettings<T>, CrossEntropySettings<float>>(ref single),
+                gradient == null ? null : staging.Output, staging.Losses, scratch);
+            if (taken < RowBlocks.Rows) return false;
+            new ReadOnlySpan<double>(staging.Losses, count).CopyTo(new Span<double>(losses + first, count));
+            if (gradient != null) staging.Store(gradient + offset, count, classes);
+            return true;
         }
 
         public void Row(int row) => losses[row] = CrossEntropyRow(logits, classes, row, labels, null, settings, gradient, streaming: false);
