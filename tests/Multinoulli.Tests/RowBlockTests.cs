@@ -171,6 +171,13 @@ public unsafe class RowBlockTests
         for (int i = 0; i < logits.Length; i++) logits[i] = (float)(random.NextDouble() * 24 - 8);
         foreach (int row in new[] { 3, 17, 18, 5000, 19_990 })
             logits[row * classes + 1] = row % 2 == 0 ? float.NaN : 80f; // refused blocks
+        // Rows far from 0, which softmax does with their maxima subtracted, some in runs and some alone, and rows
+        // near the edges of the unshifted range.
+        for (int row = 0; row < rows; row++)
+        {
+            float shift = row % 97 == 5 ? 70f : row % 89 == 1 ? -40f : row / 100 == 30 ? 65f : row % 83 == 2 ? 55.5f : row % 79 == 3 ? -15f : 0f;
+            for (int j = 0; j < classes; j++) logits[row * classes + j] += shift;
+        }
         var labels = Enumerable.Range(0, rows + 40).Select(_ => random.Next(classes)).ToArray();
 
         float[] Run(int shift, int threads, int offset, int kernel)
@@ -213,6 +220,92 @@ public unsafe class RowBlockTests
                     for (int r = 0; r + shift < rows; r += 7)
                         for (int j = 0; j < classes; j++)
                             Assert.Equal(baseline[rows + (r + shift) * classes + j], other[rows + r * classes + j]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One block judged row by row: the unshifted softmax takes the rows whose Σ is in range and leaves a row with a
+    /// logit far above 0, far below it, a NaN or only −∞; the shifted softmax takes every row with a finite maximum
+    /// and no NaN. Every row either takes matches the reference.
+    /// </summary>
+    [Theory]
+    [InlineData(10)]
+    [InlineData(5)]
+    [InlineData(16)]
+    public void A_block_judged_row_by_row_takes_exactly_the_rows_it_can_do(int classes)
+    {
+        if (!RowBlocks.Apply(classes)) return;
+        var random = new Random(classes);
+        var logits = new float[RowBlocks.Rows * classes];
+        for (int i = 0; i < logits.Length; i++) logits[i] = (float)(random.NextDouble() * 12 - 4);
+        void Shift(int row, float by) { for (int j = 0; j < classes; j++) logits[row * classes + j] += by; }
+        Shift(3, 80f);     // Σ above range
+        Shift(5, -60f);    // Σ below range
+        Shift(6, 45f);     // a maximum near the top of the range (at most 53: still in it)
+        logits[7 * classes + 2] = float.NaN;
+        for (int j = 0; j < classes; j++) logits[9 * classes + j] = float.NegativeInfinity;
+        logits[11 * classes] = float.PositiveInfinity;
+        logits[12 * classes + 1] = 3e38f;
+        var plain = new float[logits.Length];
+        var shifted = new float[logits.Length];
+        byte* scratch = stackalloc byte[RowBlocks.ScratchBytes];
+        int plainRows, shiftedRows;
+        fixed (float* z = logits)
+        fixed (float* p = plain)
+        fixed (float* q = shifted)
+        {
+            plainRows = RowBlocks.ProbabilitiesRows(z, p, classes, scratch);
+            shiftedRows = RowBlocks.ShiftedProbabilitiesRows(z, q, classes, scratch);
+        }
+        int all = (1 << RowBlocks.Rows) - 1;
+        Assert.Equal(all & ~(1 << 3 | 1 << 5 | 1 << 7 | 1 << 9 | 1 << 11 | 1 << 12), plainRows);
+        Assert.Equal(all & ~(1 << 7 | 1 << 9 | 1 << 11), shiftedRows);
+        for (int row = 0; row < RowBlocks.Rows; row++)
+        {
+            var reference = Reference.Softmax(Reference.Widen(logits.AsSpan(row * classes, classes)));
+            foreach (var (rows, output, name) in new[] { (plainRows, plain, "unshifted"), (shiftedRows, shifted, "shifted") })
+            {
+                if ((rows >> row & 1) == 0) continue;
+                for (int j = 0; j < classes; j++)
+                {
+                    double expected = reference.P[j];
+                    float actual = output[row * classes + j];
+                    if (expected >= 1e-30) Assert.True(Math.Abs(actual - expected) <= 1e-6 * expected, $"{name}, row {row}, class {j}: {actual} vs {expected}");
+                    else Assert.True(actual <= 2e-30, $"{name}, row {row}, class {j}: {actual} vs {expected}");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A batch of short rows far from 0 (every block refused by the unshifted path) goes through the shifted
+    /// blocks and matches the reference, in place and not.
+    /// </summary>
+    [Theory]
+    [InlineData(10, 70f)]
+    [InlineData(10, -45f)]
+    [InlineData(3, 200f)]
+    [InlineData(16, -1000f)]
+    public void Short_rows_far_from_zero_match_the_reference(int classes, float shift)
+    {
+        var random = new Random(classes);
+        const int rows = 333;
+        var logits = new float[rows * classes];
+        for (int i = 0; i < logits.Length; i++) logits[i] = shift + (float)(random.NextDouble() * 30 - 15);
+        foreach (bool inPlace in new[] { false, true })
+        {
+            var output = inPlace ? (float[])logits.Clone() : new float[logits.Length];
+            Softmax.Probabilities(inPlace ? output : logits, classes, output);
+            for (int r = 0; r < rows; r++)
+            {
+                var reference = Reference.Softmax(Reference.Widen(logits.AsSpan(r * classes, classes)));
+                for (int j = 0; j < classes; j++)
+                {
+                    double expected = reference.P[j];
+                    float actual = output[r * classes + j];
+                    if (expected >= 1e-30) Assert.True(Math.Abs(actual - expected) <= 1e-6 * expected, $"in place {inPlace}, row {r}, class {j}: {actual} vs {expected}");
+                }
             }
         }
     }

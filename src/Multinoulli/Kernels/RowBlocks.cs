@@ -16,9 +16,11 @@ namespace Multinoulli.Kernels;
 /// Softmax subtracts no shift: exp(z) itself is exact enough, and the row's Σ is checked instead. While every row of
 /// a block has Σ exp(z) in [2⁻²⁰, 2⁸¹], each probability ≥ 1e-30 comes from a normal exp(z) with a full
 /// significand (see <see cref="ScaledExp"/>), and 1/Σ is normal. Ordinary classifier logits (a row's largest
-/// within about [−14, 56]) always pass; a block with any other row (a NaN, a +∞, a row of −∞, logits far from
-/// 0) is left to the row-by-row path with its shift. The other kernels subtract each row's maximum
-/// (<see cref="Shift"/>), for the relative accuracy of a confident class's log-probability.
+/// within about [−14, 56]) always pass; a block with any other row is refused, and its caller judges its rows one
+/// by one: <see cref="ProbabilitiesRows"/> writes those in range as the pipeline would, <see cref="ShiftedProbabilitiesRows"/>
+/// those far from 0 with their maxima subtracted, and a row with a NaN, a +∞ or only −∞ goes the row-by-row path.
+/// The other kernels subtract each row's maximum (<see cref="Shift"/>), for the relative accuracy of a confident
+/// class's log-probability.
 /// </remarks>
 internal static unsafe class RowBlocks
 {
@@ -188,13 +190,33 @@ internal static unsafe class RowBlocks
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool Shift(float* block, BlockPlan plan, Vector512<float>* kept, out Vector512<float> max, out Vector512<float> rest)
     {
-        int classes = plan.Classes;
-        Vector512<float>* gaps = kept, exponentials = kept + MaximumClasses, work = kept + 2 * MaximumClasses;
+        max = LoadMax(block, plan, kept);
         rest = default;
-        for (int v = 0; v < classes; v++) gaps[v] = Vector512.Load(block + v * Rows);
-        max = plan.Max(gaps, work);
         if (!(Vector512.GreaterThanOrEqualAll(max, Vector512.Create(float.MinValue)) && Vector512.LessThanOrEqualAll(max, Vector512.Create(float.MaxValue))))
             return false;
+        rest = Rest(plan, kept, max);
+        // A NaN logit that the maximum stepped over comes out here.
+        return Vector512.LessThanOrEqualAll(rest, Vector512.Create(float.MaxValue));
+    }
+
+    /// <summary>Loads a block's vectors into <paramref name="kept"/>[0, classes) and returns each row's maximum (lane order).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> LoadMax(float* block, BlockPlan plan, Vector512<float>* kept)
+    {
+        for (int v = 0; v < plan.Classes; v++) kept[v] = Vector512.Load(block + v * Rows);
+        return plan.Max(kept, kept + 2 * MaximumClasses);
+    }
+
+    /// <summary>
+    /// The rest of <see cref="Shift"/> once the maxima are known: the gaps and exponentials into
+    /// <paramref name="kept"/>, and ρ per row. A row whose maximum is not finite gets a meaningless ρ (NaN or
+    /// infinite) and leaves every other row alone: every reduction here is within a row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Rest(BlockPlan plan, Vector512<float>* kept, Vector512<float> max)
+    {
+        int classes = plan.Classes;
+        Vector512<float>* gaps = kept, exponentials = kept + MaximumClasses, work = kept + 2 * MaximumClasses;
         int atMax = 0;
         for (int v = 0; v < classes; v++)
         {
@@ -216,12 +238,61 @@ internal static unsafe class RowBlocks
             exponentials[v] = Vector512.ConditionalSelect(top, Vector512<float>.Zero, Vector512.FusedMultiplyAdd(e, error, e));
         }
         // Scaled back by 2⁻⁴⁶ (exact while normal; below 2⁻¹²⁶, ρ is too small to matter beside 1).
-        rest = plan.Sum(exponentials, work) * Vector512.Create(1f / (1L << Bias));
+        var rest = plan.Sum(exponentials, work) * Vector512.Create(1f / (1L << Bias));
         // Each row has one maximum or more: more than 16 in all means ties, which add their count less one.
         if (atMax != Rows) rest += TiesBeyondOne(gaps, kept + 3 * MaximumClasses, work, plan);
-        // A NaN logit that the maximum stepped over comes out here.
-        return Vector512.LessThanOrEqualAll(rest, Vector512.Create(float.MaxValue));
+        return rest;
     }
+
+    /// <summary>
+    /// softmax of the one block at <paramref name="logits"/>, all 16 rows written to <paramref name="destination"/>
+    /// exactly as the pipelined path (<see cref="Probabilities"/>) computes them; returns the rows it holds good
+    /// (bit r for row r), those whose Σ is in range. The pipelined path takes a block when all 16 are, so a row's
+    /// output does not depend on the path that wrote it. The other rows' outputs are meaningless.
+    /// </summary>
+    public static int ProbabilitiesRows(float* logits, float* destination, int classes, byte* scratch)
+    {
+        var plan = BlockPlan.For(classes);
+        var kept = Aligned(scratch);
+        return classes == 10 ? OneBlock<TenClasses>(logits, destination, plan, kept) : OneBlock<AnyClasses>(logits, destination, plan, kept);
+    }
+
+    private static int OneBlock<TBlock>(float* logits, float* destination, BlockPlan plan, Vector512<float>* kept)
+        where TBlock : struct, IBlock
+    {
+        var sums = TBlock.Exponentials(logits, kept, plan, kept + 2 * MaximumClasses, clamped: true);
+        TBlock.Scale(kept, Vector512<float>.One / sums, destination, plan);
+        return RowMask(InRangeLanes(sums), plan);
+    }
+
+    /// <summary>
+    /// softmax of the one block at <paramref name="logits"/> with each row's maximum m subtracted, for rows the
+    /// unshifted path refuses (logits far from 0): exp(z − m)/(1 + ρ), the maxima exactly 1/(1 + ρ), as the
+    /// cross-entropy blocks compute their gradient. All 16 rows are written; returns the rows it holds good (bit r
+    /// for row r), those with a finite maximum and a finite ρ (no NaN).
+    /// </summary>
+    public static int ShiftedProbabilitiesRows(float* logits, float* destination, int classes, byte* scratch)
+    {
+        var plan = BlockPlan.For(classes);
+        var kept = Aligned(scratch);
+        var max = LoadMax(logits, plan, kept);
+        var rest = Rest(plan, kept, max);
+        var good = Vector512.GreaterThanOrEqual(max, Vector512.Create(float.MinValue)) & Vector512.LessThanOrEqual(max, Vector512.Create(float.MaxValue))
+            & Vector512.LessThanOrEqual(rest, Vector512.Create(float.MaxValue));
+        var factor = Vector512.Create(1f / (1L << Bias)) / (Vector512<float>.One + rest);
+        Vector512<float>* gaps = kept, exponentials = kept + MaximumClasses;
+        for (int v = 0; v < classes; v++)
+        {
+            // The maxima, left out of ρ, are exp 0 = 1 (2⁴⁶ scaled).
+            var e = Vector512.ConditionalSelect(Vector512.Equals(gaps[v], Vector512<float>.Zero), Vector512.Create((float)(1L << Bias)), exponentials[v]);
+            Vector512.Store(e * plan.Broadcast(factor, v), destination + v * Rows);
+        }
+        return RowMask(good, plan);
+    }
+
+    /// <summary>A per-row mask in the plan's lane order as bits in row order (bit r for row r).</summary>
+    private static int RowMask(Vector512<float> lanes, BlockPlan plan) =>
+        (int)Vector512.ExtractMostSignificantBits(Avx512F.PermuteVar16x32(lanes, plan.RowOrder));
 
     /// <summary>For each row, how many of its gaps are 0 (its maxima), less one.</summary>
     private static Vector512<float> TiesBeyondOne(Vector512<float>* gaps, Vector512<float>* scratch, Vector512<float>* work, BlockPlan plan)
@@ -252,7 +323,7 @@ internal static unsafe class RowBlocks
         for (; k < blocks; k++)
         {
             var here = kept + (k & 1) * MaximumClasses;
-            var sums = TBlock.Exponentials(logits + (nint)k * length, here, plan, kept + 2 * MaximumClasses);
+            var sums = TBlock.Exponentials(logits + (nint)k * length, here, plan, kept + 2 * MaximumClasses, clamped: false);
             if (k > 0) TBlock.Scale(kept + ((k - 1) & 1) * MaximumClasses, inverse, destination + (nint)(k - 1) * length, plan);
             if (!InRange(sums)) return k * Rows;
             inverse = Vector512<float>.One / sums;
@@ -266,10 +337,21 @@ internal static unsafe class RowBlocks
         // A NaN sum fails: every comparison with NaN is false.
         Vector512.GreaterThanOrEqualAll(sums, Vector512.Create(SmallestSum)) && Vector512.LessThanOrEqualAll(sums, Vector512.Create(LargestSum));
 
+    /// <summary><see cref="InRange"/> lane by lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> InRangeLanes(Vector512<float> sums) =>
+        Vector512.GreaterThanOrEqual(sums, Vector512.Create(SmallestSum)) & Vector512.LessThanOrEqual(sums, Vector512.Create(LargestSum));
+
     /// <summary>One block's two halves: its exponentials (kept) and row sums, then the kept exponentials scaled and written.</summary>
     private interface IBlock
     {
-        static abstract Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work);
+        /// <summary>
+        /// The block's exponentials into <paramref name="kept"/> and its row sums (lane order). Unclamped (the
+        /// pipeline), a logit above 57 anywhere in the block makes every sum NaN, refusing the block; clamped
+        /// (<see cref="ClampedExp"/>), it fails only its own row's range check. Every other row comes out the same
+        /// either way.
+        /// </summary>
+        static abstract Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work, bool clamped);
         static abstract void Scale(Vector512<float>* kept, Vector512<float> inverse, float* destination, BlockPlan plan);
     }
 
@@ -277,16 +359,16 @@ internal static unsafe class RowBlocks
     private readonly struct AnyClasses : IBlock
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work)
+        public static Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work, bool clamped)
         {
             var top = Vector512.Create(float.MinValue);
             for (int v = 0; v < plan.Classes; v++)
             {
                 var z = Vector512.Load(logits + v * Rows);
                 top = Avx512F.Max(top, z);
-                kept[v] = ScaledExp(z);
+                kept[v] = clamped ? ClampedExp(z) : ScaledExp(z);
             }
-            return AboveLimit(top) ? Vector512.Create(float.NaN) : plan.Sum(kept, work);
+            return !clamped && AboveLimit(top) ? Vector512.Create(float.NaN) : plan.Sum(kept, work);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -304,7 +386,7 @@ internal static unsafe class RowBlocks
     private readonly struct TenClasses : IBlock
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work)
+        public static Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work, bool clamped)
         {
             var z0 = Vector512.Load(logits);
             var z1 = Vector512.Load(logits + 16);
@@ -318,16 +400,16 @@ internal static unsafe class RowBlocks
             var z9 = Vector512.Load(logits + 144);
             var top = Avx512F.Max(Avx512F.Max(Avx512F.Max(z0, z1), Avx512F.Max(z2, z3)), Avx512F.Max(Avx512F.Max(z4, z5), Avx512F.Max(z6, z7)));
             top = Avx512F.Max(top, Avx512F.Max(z8, z9));
-            var e0 = ScaledExp(z0);
-            var e1 = ScaledExp(z1);
-            var e2 = ScaledExp(z2);
-            var e3 = ScaledExp(z3);
-            var e4 = ScaledExp(z4);
-            var e5 = ScaledExp(z5);
-            var e6 = ScaledExp(z6);
-            var e7 = ScaledExp(z7);
-            var e8 = ScaledExp(z8);
-            var e9 = ScaledExp(z9);
+            var e0 = clamped ? ClampedExp(z0) : ScaledExp(z0);
+            var e1 = clamped ? ClampedExp(z1) : ScaledExp(z1);
+            var e2 = clamped ? ClampedExp(z2) : ScaledExp(z2);
+            var e3 = clamped ? ClampedExp(z3) : ScaledExp(z3);
+            var e4 = clamped ? ClampedExp(z4) : ScaledExp(z4);
+            var e5 = clamped ? ClampedExp(z5) : ScaledExp(z5);
+            var e6 = clamped ? ClampedExp(z6) : ScaledExp(z6);
+            var e7 = clamped ? ClampedExp(z7) : ScaledExp(z7);
+            var e8 = clamped ? ClampedExp(z8) : ScaledExp(z8);
+            var e9 = clamped ? ClampedExp(z9) : ScaledExp(z9);
             kept[0] = e0; kept[1] = e1; kept[2] = e2; kept[3] = e3; kept[4] = e4;
             kept[5] = e5; kept[6] = e6; kept[7] = e7; kept[8] = e8; kept[9] = e9;
             var h0 = BlockPlan.Pairs<BlockPlan.Add>(e0, e1);
@@ -341,7 +423,7 @@ internal static unsafe class RowBlocks
             var s2 = Chain(h0, h1, h2, h3, h4, c + 8);
             var s3 = Chain(h0, h1, h2, h3, h4, c + 12);
             var s4 = Chain(h0, h1, h2, h3, h4, c + 16);
-            return AboveLimit(top) ? Vector512.Create(float.NaN) : ((s0 + s1) + (s2 + s3)) + s4;
+            return !clamped && AboveLimit(top) ? Vector512.Create(float.NaN) : ((s0 + s1) + (s2 + s3)) + s4;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -368,14 +450,24 @@ internal static unsafe class RowBlocks
     /// <summary>
     /// Whether any lane of a block's largest logits <paramref name="top"/> (a vmaxps over its vectors) is above 57,
     /// where <see cref="ScaledExp"/> would wrap the exponent field, +∞ among them: bits compared as integers, since a
-    /// float's bits order like the float for positive values and are negative for negative ones. A softmax block
-    /// with such a lane is refused (its sums would be out of range anyway); a NaN that the maximum drops makes its
-    /// row's sum NaN, which is refused too. The maximum takes the adder, not the multiply-add unit that a
-    /// comparison a vector would, and it leaves the exponential to the blocks of gaps ≤ 0 (log-softmax,
-    /// cross-entropy) without a clamp they never needed.
+    /// float's bits order like the float for positive values and are negative for negative ones. The pipelined
+    /// softmax refuses a block with such a lane (its sums would be out of range anyway); a NaN that the maximum
+    /// drops makes its row's sum NaN, which is refused too. The maximum takes the adder, not the multiply-add unit
+    /// that a comparison a vector would.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool AboveLimit(Vector512<float> top) => Vector512.GreaterThanAny(top.AsInt32(), Vector512.Create(0x4264_0000)); // 57f
+
+    /// <summary>
+    /// <see cref="ScaledExp"/> of a logit also clamped above, at 56.5, for a block judged row by row
+    /// (<see cref="ProbabilitiesRows"/>): above 57 the power of two would wrap around the exponent field, and
+    /// 2⁴⁶·e^56.5 (2^127.5) is still finite but above the largest Σ a block takes, so a row with a logit at or
+    /// beyond the clamp (+∞ included) fails its own range check and no other row's. Below the clamp it is
+    /// <see cref="ScaledExp"/> itself. Ordered so that a NaN survives both clamps (vminps and vmaxps return their
+    /// second operand when either is NaN).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> ClampedExp(Vector512<float> z) => ScaledExp(Avx512F.Min(Vector512.Create(56.5f), z));
 
     /// <summary>
     /// 2⁴⁶·exp(z) for float logits, by <see cref="VectorMath.ThirtySecondsExp"/>: a table of 32 powers of two in
@@ -383,7 +475,8 @@ internal static unsafe class RowBlocks
     /// slots of the multiply-add unit, which is what this kernel waits on). z is clamped below at −118.5, where the
     /// power is still a normal number; a Σ of at least 2²⁶ takes anything at −118.5 or below, −∞ included, to
     /// exactly 0 in the product. A NaN stays NaN. Above 57 the power of two would wrap around the exponent field:
-    /// the caller refuses such logits (<see cref="AboveLimit"/>), or has none (the gaps z − max ≤ 0).
+    /// the caller refuses (<see cref="AboveLimit"/>) or clamps (<see cref="ClampedExp"/>) such logits, or has none
+    /// (the gaps z − max ≤ 0).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> ScaledExp(Vector512<float> z)

@@ -669,10 +669,10 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     /// <item>the blocks begin at the first row whose output starts on a 64-byte boundary: a block of 16 rows is
     /// whole cache lines, and stores that split lines cost the 10-class softmax 2–9 % (by where the logits and the
     /// output start);</item>
-    /// <item>the rows before the first block and after the last go through one block each, padded with rows of
-    /// zeros (<see cref="IBlockJob.Staged"/>);</item>
-    /// <item>when the fast path refuses a block, each of its rows goes alone in a padded block, and a row refused
-    /// there too goes the ordinary way (<see cref="IBlockJob.Row"/>).</item>
+    /// <item>the rows before the first block, the rows after the last, and the rows of a block the fast path
+    /// refuses go through one block padded with rows of zeros (<see cref="IBlockJob.TryRows"/>), which writes every
+    /// row the fast path would take on its own; a row it leaves goes through a block of its own, then, if refused
+    /// there too, the ordinary way (<see cref="IBlockJob.Row"/>).</item>
     /// </list>
     /// Returns the rows done: all of them, or none for a batch of fewer than 16 rows, which the caller does the
     /// ordinary way.
@@ -692,24 +692,24 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         {
             done += job.Blocks(done, rows - done, scratch);
             if (rows - done < RowBlocks.Rows) break;
-            for (int row = done; row < done + RowBlocks.Rows; row++) Staged(job, row, 1, scratch, staging);
+            Staged(job, done, RowBlocks.Rows, scratch, staging);
             done += RowBlocks.Rows;
         }
         Staged(job, done, rows - done, scratch, staging);
         return rows;
     }
 
-    /// <summary>Up to 16 rows in one padded block; if refused, each alone; a row refused alone the ordinary way.</summary>
+    /// <summary>Up to 16 rows through one padded block; each row it leaves alone in a block; a row refused alone the ordinary way.</summary>
     private static void Staged<TJob>(TJob job, int first, int count, byte* scratch, Staging staging)
         where TJob : struct, IBlockJob
     {
-        if (count == 0 || job.Staged(first, count, scratch, staging)) return;
-        if (count == 1)
+        if (count == 0) return;
+        int left = ~job.TryRows(first, count, scratch, staging) & ((1 << count) - 1);
+        for (; left != 0; left &= left - 1)
         {
-            job.Row(first);
-            return;
+            int row = first + System.Numerics.BitOperations.TrailingZeroCount(left);
+            if (count == 1 || job.TryRows(row, 1, scratch, staging) == 0) job.Row(row);
         }
-        for (int row = first; row < first + count; row++) Staged(job, row, 1, scratch, staging);
     }
 
     /// <summary>The first row (below 16) whose output starts on a 64-byte boundary, or 0 when none does.</summary>
@@ -728,16 +728,16 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
 
         /// <summary>
         /// Rows <paramref name="first"/> … <paramref name="first"/> + <paramref name="count"/> − 1 (at most 16) in one
-        /// block padded with rows of zeros, through <paramref name="staging"/>: true, their output written, when the
-        /// fast path takes the block; false, nothing written, when it refuses.
+        /// block padded with rows of zeros, through <paramref name="staging"/>: writes the rows the fast path takes
+        /// and returns them (bit i for row first + i), leaving the others untouched.
         /// </summary>
-        bool Staged(int first, int count, byte* scratch, Staging staging);
+        int TryRows(int first, int count, byte* scratch, Staging staging);
 
         /// <summary>One row the ordinary way.</summary>
         void Row(int row);
     }
 
-    /// <summary>One padded block's logits, output, labels and losses, for <see cref="IBlockJob.Staged"/>.</summary>
+    /// <summary>One padded block's logits, output, labels and losses, for <see cref="IBlockJob.TryRows"/>.</summary>
     private readonly struct Staging(byte* memory)
     {
         private const int Elements = RowBlocks.Rows * RowBlocks.MaximumClasses;
@@ -760,9 +760,25 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             new Span<float>(Logits + length, (RowBlocks.Rows - count) * classes).Clear();
         }
 
-        /// <summary>Copies the first <paramref name="count"/> rows of <see cref="Output"/> to <paramref name="destination"/>.</summary>
-        public void Store(T* destination, int count, int classes) =>
-            new ReadOnlySpan<float>(Output, count * classes).CopyTo(new Span<float>(destination, count * classes));
+        /// <summary>Copies the rows of <see cref="Output"/> whose bit is set in <paramref name="rows"/> to <paramref name="destination"/>.</summary>
+        public void Store(T* destination, int rows, int length)
+        {
+            if ((rows & (rows + 1)) == 0)
+            {
+                // The first n rows, one copy (every row of a block is the common case).
+                int count = System.Numerics.BitOperations.PopCount((uint)rows) * length;
+                new ReadOnlySpan<float>(Output, count).CopyTo(new Span<float>(destination, count));
+                return;
+            }
+            for (; rows != 0; rows &= rows - 1)
+            {
+                int row = System.Numerics.BitOperations.TrailingZeroCount(rows);
+                new ReadOnlySpan<float>(Output + row * length, length).CopyTo(new Span<float>(destination + (nint)row * length, length));
+            }
+        }
+
+        /// <summary>All of the first <paramref name="count"/> rows when the block was taken, none when refused.</summary>
+        public static int All(int taken, int count) => taken == RowBlocks.Rows ? (1 << count) - 1 : 0;
     }
 
     /// <summary>softmax or log-softmax of a batch's rows.</summary>
@@ -778,16 +794,24 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
                 : RowBlocks.Probabilities(z, d, rows, classes, scratch);
         }
 
-        public bool Staged(int first, int count, byte* scratch, Staging staging)
+        public int TryRows(int first, int count, byte* scratch, Staging staging)
         {
             nint offset = (nint)first * classes;
             staging.Load(logits + offset, count, classes);
-            int taken = logarithm
-                ? RowBlocks.LogProbabilities(staging.Logits, staging.Output, RowBlocks.Rows, classes, scratch)
-                : RowBlocks.Probabilities(staging.Logits, staging.Output, RowBlocks.Rows, classes, scratch);
-            if (taken < RowBlocks.Rows) return false;
-            staging.Store(destination + offset, count, classes);
-            return true;
+            int all = (1 << count) - 1;
+            if (logarithm)
+            {
+                int taken = Staging.All(RowBlocks.LogProbabilities(staging.Logits, staging.Output, RowBlocks.Rows, classes, scratch), count);
+                staging.Store(destination + offset, taken, classes);
+                return taken;
+            }
+            // The rows whose Σ is in range, as the pipelined blocks do them; the rest with their maxima subtracted.
+            int plain = RowBlocks.ProbabilitiesRows(staging.Logits, staging.Output, classes, scratch) & all;
+            staging.Store(destination + offset, plain, classes);
+            if (plain == all) return all;
+            int shifted = RowBlocks.ShiftedProbabilitiesRows(staging.Logits, staging.Output, classes, scratch) & all & ~plain;
+            staging.Store(destination + offset, shifted, classes);
+            return plain | shifted;
         }
 
         public void Row(int row)
@@ -832,12 +856,12 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         public int Blocks(int first, int rows, byte* scratch) =>
             RowBlocks.LogSumExp((float*)(logits + (nint)first * classes), (float*)(destination + first), rows, classes, scratch);
 
-        public bool Staged(int first, int count, byte* scratch, Staging staging)
+        public int TryRows(int first, int count, byte* scratch, Staging staging)
         {
             staging.Load(logits + (nint)first * classes, count, classes);
-            if (RowBlocks.LogSumExp(staging.Logits, staging.Output, RowBlocks.Rows, classes, scratch) < RowBlocks.Rows) return false;
-            staging.Store(destination + first, count, 1);
-            return true;
+            int taken = Staging.All(RowBlocks.LogSumExp(staging.Logits, staging.Output, RowBlocks.Rows, classes, scratch), count);
+            staging.Store(destination + first, taken, 1);
+            return taken;
         }
 
         public void Row(int row) => destination[row] = LogSumExpRow<TArgument>(logits + (nint)row * classes, classes, inverse);
@@ -965,20 +989,20 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
                 gradient == null ? null : (float*)(gradient + offset), losses + first, scratch);
         }
 
-        public bool Staged(int first, int count, byte* scratch, Staging staging)
+        public int TryRows(int first, int count, byte* scratch, Staging staging)
         {
             nint offset = (nint)first * classes;
             staging.Load(logits + offset, count, classes);
             new ReadOnlySpan<int>(labels + first, count).CopyTo(new Span<int>(staging.Labels, count));
             new Span<int>(staging.Labels + count, RowBlocks.Rows - count).Clear();
             var single = settings;
-            int taken = RowBlocks.CrossEntropy(staging.Logits, RowBlocks.Rows, classes, staging.Labels,
+            int taken = Staging.All(RowBlocks.CrossEntropy(staging.Logits, RowBlocks.Rows, classes, staging.Labels,
                 Unsafe.As<CrossEntropySettings<T>, CrossEntropySettings<float>>(ref single),
-                gradient == null ? null : staging.Output, staging.Losses, scratch);
-            if (taken < RowBlocks.Rows) return false;
+                gradient == null ? null : staging.Output, staging.Losses, scratch), count);
+            if (taken == 0) return 0;
             new ReadOnlySpan<double>(staging.Losses, count).CopyTo(new Span<double>(losses + first, count));
-            if (gradient != null) staging.Store(gradient + offset, count, classes);
-            return true;
+            if (gradient != null) staging.Store(gradient + offset, taken, classes);
+            return taken;
         }
 
         public void Row(int row) => losses[row] = CrossEntropyRow(logits, classes, row, labels, null, settings, gradient, streaming: false);
