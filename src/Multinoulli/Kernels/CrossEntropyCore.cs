@@ -84,7 +84,7 @@ internal static unsafe class CrossEntropyCore<T> where T : unmanaged, IBinaryFlo
                     GradientScale = scale,
                 };
                 int degree = RowParallel.Degree(options.MaxDegreeOfParallelism);
-                if (rows < degree && classes >= RowParallel.LongRow)
+                if (RowParallel.SplitsEachRow(rows, classes, degree))
                 {
                     // Fewer rows than cores: split each row instead, as softmax does.
                     for (int row = 0; row < rows; row++)

@@ -558,9 +558,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         // Parts begin at chunk boundaries, so each part's own grid (from its first kept element) is this one.
         var grid = new ChunkGrid(destination, length);
         int chunks = grid.Count;
-        // Four parts a thread, taken in turn: when one core of a shared VM stalls, the others take up its share
-        // instead of waiting for the one part it holds.
-        int parts = (int)Math.Min(degree * 4L, chunks);
+        int parts = PartCount(degree, chunks);
         var partStatistics = new RowStatistics[parts];
         T[] shifts = System.Buffers.ArrayPool<T>.Shared.Rent(chunks);
         try
@@ -600,6 +598,12 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             System.Buffers.ArrayPool<T>.Shared.Return(shifts);
         }
     }
+
+    /// <summary>
+    /// How many parts a long row is cut into: four a thread, taken in turn, so that when one core of a shared VM
+    /// stalls the others take up its share instead of waiting for the one part it holds; never more than its chunks.
+    /// </summary>
+    private static int PartCount(int degree, int chunks) => (int)Math.Min(degree * 4L, chunks);
 
     private static (int Start, int End, int FirstChunk) Part(int part, int parts, ChunkGrid grid, int length)
     {
@@ -880,7 +884,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
         var grid = new ChunkGrid(null, length);
-        int parts = (int)Math.Min(degree * 4L, grid.Count);
+        int parts = PartCount(degree, grid.Count);
         var partStatistics = new RowStatistics[parts];
         nint z = (nint)logits;
         RowParallel.Run(parts, degree, part =>

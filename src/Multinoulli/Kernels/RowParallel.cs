@@ -11,6 +11,12 @@ internal static class RowParallel
     /// <summary>A row at least this long is worth splitting over threads when there are fewer rows than threads.</summary>
     public const int LongRow = 1 << 17;
 
+    /// <summary>
+    /// Whether a batch splits each of its rows over the threads instead of sharing rows out: fewer rows than
+    /// threads, each at least <see cref="LongRow"/> long.
+    /// </summary>
+    public static bool SplitsEachRow(int rows, int classes, int degree) => rows < degree && classes >= LongRow;
+
     /// <summary>Validates a MaxDegreeOfParallelism option: −1 (every core) or a positive count.</summary>
     public static int CheckedDegree(int value, string paramName)
     {

@@ -25,7 +25,7 @@ internal static unsafe class SoftmaxCore<T> where T : unmanaged, IBinaryFloating
         fixed (T* source = logits)
         fixed (T* target = destination)
         {
-            if (rows < degree && classes >= RowParallel.LongRow)
+            if (RowParallel.SplitsEachRow(rows, classes, degree))
             {
                 // Fewer rows than cores: split each row instead, so one huge vocabulary row uses every core.
                 for (int row = 0; row < rows; row++)
@@ -78,7 +78,7 @@ internal static unsafe class SoftmaxCore<T> where T : unmanaged, IBinaryFloating
         fixed (T* source = logits)
         fixed (T* target = destination)
         {
-            if (reduction == Reduction.LogSumExp && rows < degree && classes >= RowParallel.LongRow)
+            if (reduction == Reduction.LogSumExp && RowParallel.SplitsEachRow(rows, classes, degree))
             {
                 // Fewer rows than cores: split each row instead, as softmax does.
                 for (int row = 0; row < rows; row++)
