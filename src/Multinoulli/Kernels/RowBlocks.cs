@@ -14,9 +14,9 @@ namespace Multinoulli.Kernels;
 /// </summary>
 /// <remarks>
 /// Softmax subtracts no shift: exp(z) itself is exact enough, and the row's Σ is checked instead; it is even
-/// computed a little tilted (<see cref="LogitExp"/>), which a row's division by its Σ makes harmless. While every
-/// row of a block has Σ exp(z) in [2⁻²⁰, 2⁸¹], each probability ≥ 1e-30 comes from a normal exp(z) with a full
-/// significand (see <see cref="ScaledExp"/>), and 1/Σ is normal. Ordinary classifier logits (a row's largest
+/// computed a little tilted (<see cref="LogitExp(Vector512{float})"/>), which a row's division by its Σ makes
+/// harmless. While every row of a block has Σ exp(z) in [2⁻²⁰, 2⁸¹], each probability ≥ 1e-30 comes from a normal
+/// exp(z) with a full significand (see <see cref="ScaledExp"/>), and 1/Σ is normal. Ordinary classifier logits (a row's largest
 /// within about [−14, 56]) always pass; a block with any other row is refused, and its caller judges its rows one
 /// by one: <see cref="ProbabilitiesRows"/> writes those in range as the pipeline would, <see cref="ShiftedProbabilitiesRows"/>
 /// those far from 0 with their maxima subtracted, and a row with a NaN, a +∞ or only −∞ goes the row-by-row path.
@@ -261,7 +261,7 @@ internal static unsafe class RowBlocks
     private static int OneBlock<TBlock>(float* logits, float* destination, BlockPlan plan, Vector512<float>* kept)
         where TBlock : struct, IBlock
     {
-        var sums = TBlock.Exponentials(logits, kept, plan, kept + 2 * MaximumClasses, clamped: true);
+        var sums = TBlock.Exponentials(logits, kept, plan, kept + 2 * MaximumClasses, clamped: true, PowersLow, PowersHigh);
         TBlock.Scale(kept, Vector512<float>.One / sums, destination, plan);
         return RowMask(InRangeLanes(sums), plan);
     }
@@ -320,11 +320,15 @@ internal static unsafe class RowBlocks
     {
         int length = plan.Classes * Rows;
         var inverse = Vector512<float>.Zero;
+        // The exponential's table, in two registers for the whole loop: as constants, the JIT loads them from
+        // memory for every vector, and the loads, not the arithmetic, then hold the blocks back (4 % here).
+        var low = PowersLow;
+        var high = PowersHigh;
         int k = 0;
         for (; k < blocks; k++)
         {
             var here = kept + (k & 1) * MaximumClasses;
-            var sums = TBlock.Exponentials(logits + (nint)k * length, here, plan, kept + 2 * MaximumClasses, clamped: false);
+            var sums = TBlock.Exponentials(logits + (nint)k * length, here, plan, kept + 2 * MaximumClasses, clamped: false, low, high);
             if (k > 0) TBlock.Scale(kept + ((k - 1) & 1) * MaximumClasses, inverse, destination + (nint)(k - 1) * length, plan);
             if (!InRange(sums)) return k * Rows;
             inverse = Vector512<float>.One / sums;
@@ -352,7 +356,7 @@ internal static unsafe class RowBlocks
         /// (<see cref="ClampedExp"/>), it fails only its own row's range check. Every other row comes out the same
         /// either way.
         /// </summary>
-        static abstract Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work, bool clamped);
+        static abstract Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work, bool clamped, Vector512<float> low, Vector512<float> high);
         static abstract void Scale(Vector512<float>* kept, Vector512<float> inverse, float* destination, BlockPlan plan);
     }
 
@@ -360,14 +364,14 @@ internal static unsafe class RowBlocks
     private readonly struct AnyClasses : IBlock
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work, bool clamped)
+        public static Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work, bool clamped, Vector512<float> low, Vector512<float> high)
         {
             var top = Vector512.Create(float.MinValue);
             for (int v = 0; v < plan.Classes; v++)
             {
                 var z = Vector512.Load(logits + v * Rows);
                 top = Avx512F.Max(top, z);
-                kept[v] = clamped ? ClampedExp(z) : LogitExp(z);
+                kept[v] = clamped ? ClampedExp(z, low, high) : LogitExp(z, low, high);
             }
             return !clamped && AboveLimit(top) ? Vector512.Create(float.NaN) : plan.Sum(kept, work);
         }
@@ -387,7 +391,7 @@ internal static unsafe class RowBlocks
     private readonly struct TenClasses : IBlock
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work, bool clamped)
+        public static Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work, bool clamped, Vector512<float> low, Vector512<float> high)
         {
             var z0 = Vector512.Load(logits);
             var z1 = Vector512.Load(logits + 16);
@@ -401,16 +405,16 @@ internal static unsafe class RowBlocks
             var z9 = Vector512.Load(logits + 144);
             var top = Avx512F.Max(Avx512F.Max(Avx512F.Max(z0, z1), Avx512F.Max(z2, z3)), Avx512F.Max(Avx512F.Max(z4, z5), Avx512F.Max(z6, z7)));
             top = Avx512F.Max(top, Avx512F.Max(z8, z9));
-            var e0 = clamped ? ClampedExp(z0) : LogitExp(z0);
-            var e1 = clamped ? ClampedExp(z1) : LogitExp(z1);
-            var e2 = clamped ? ClampedExp(z2) : LogitExp(z2);
-            var e3 = clamped ? ClampedExp(z3) : LogitExp(z3);
-            var e4 = clamped ? ClampedExp(z4) : LogitExp(z4);
-            var e5 = clamped ? ClampedExp(z5) : LogitExp(z5);
-            var e6 = clamped ? ClampedExp(z6) : LogitExp(z6);
-            var e7 = clamped ? ClampedExp(z7) : LogitExp(z7);
-            var e8 = clamped ? ClampedExp(z8) : LogitExp(z8);
-            var e9 = clamped ? ClampedExp(z9) : LogitExp(z9);
+            var e0 = clamped ? ClampedExp(z0, low, high) : LogitExp(z0, low, high);
+            var e1 = clamped ? ClampedExp(z1, low, high) : LogitExp(z1, low, high);
+            var e2 = clamped ? ClampedExp(z2, low, high) : LogitExp(z2, low, high);
+            var e3 = clamped ? ClampedExp(z3, low, high) : LogitExp(z3, low, high);
+            var e4 = clamped ? ClampedExp(z4, low, high) : LogitExp(z4, low, high);
+            var e5 = clamped ? ClampedExp(z5, low, high) : LogitExp(z5, low, high);
+            var e6 = clamped ? ClampedExp(z6, low, high) : LogitExp(z6, low, high);
+            var e7 = clamped ? ClampedExp(z7, low, high) : LogitExp(z7, low, high);
+            var e8 = clamped ? ClampedExp(z8, low, high) : LogitExp(z8, low, high);
+            var e9 = clamped ? ClampedExp(z9, low, high) : LogitExp(z9, low, high);
             kept[0] = e0; kept[1] = e1; kept[2] = e2; kept[3] = e3; kept[4] = e4;
             kept[5] = e5; kept[6] = e6; kept[7] = e7; kept[8] = e8; kept[9] = e9;
             var h0 = BlockPlan.Pairs<BlockPlan.Add>(e0, e1);
@@ -468,7 +472,8 @@ internal static unsafe class RowBlocks
     /// second operand when either is NaN).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> ClampedExp(Vector512<float> z) => LogitExp(Avx512F.Min(Vector512.Create(56.5f), z));
+    private static Vector512<float> ClampedExp(Vector512<float> z, Vector512<float> low, Vector512<float> high) =>
+        LogitExp(Avx512F.Min(Vector512.Create(56.5f), z), low, high);
 
     /// <summary>
     /// 2⁴⁶·exp(z) for float logits, by <see cref="VectorMath.ThirtySecondsExp"/>: a table of 32 powers of two in
@@ -480,7 +485,7 @@ internal static unsafe class RowBlocks
     /// (the gaps z − max ≤ 0).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> ScaledExp(Vector512<float> z) => ClampedBelowExp(z, tilted: false);
+    public static Vector512<float> ScaledExp(Vector512<float> z) => ClampedBelowExp(z, PowersLow, PowersHigh, tilted: false);
 
     /// <summary>
     /// <see cref="ScaledExp"/> of a logit for the unshifted softmax, tilted (see <see cref="VectorMath.ThirtySecondsExp"/>):
@@ -489,15 +494,19 @@ internal static unsafe class RowBlocks
     /// the gap between their logits: below 2e-7 for every probability of at least 1e-30.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> LogitExp(Vector512<float> z) => ClampedBelowExp(z, tilted: true);
+    public static Vector512<float> LogitExp(Vector512<float> z) => LogitExp(z, PowersLow, PowersHigh);
+
+    /// <summary><see cref="LogitExp(Vector512{float})"/> with the table (<see cref="PowersLow"/>, <see cref="PowersHigh"/>) from the caller's registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> LogitExp(Vector512<float> z, Vector512<float> low, Vector512<float> high) => ClampedBelowExp(z, low, high, tilted: true);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> ClampedBelowExp(Vector512<float> z, bool tilted)
+    private static Vector512<float> ClampedBelowExp(Vector512<float> z, Vector512<float> low, Vector512<float> high, bool tilted)
     {
         // vmaxps returns its second operand when either is NaN: a NaN survives the clamp. The shifter offset by
         // 32·46 scales by 2⁴⁶.
         var x = Avx512F.Max(Vector512.Create(-118.5f), z);
-        return VectorMath.ThirtySecondsExp(x, Vector512.Create(VectorMath.SingleShifter + 32 * Bias), PowersLow, PowersHigh, tilted);
+        return VectorMath.ThirtySecondsExp(x, Vector512.Create(VectorMath.SingleShifter + 32 * Bias), low, high, tilted);
     }
 
     /// <summary>The power of two in <see cref="ScaledExp"/>: 2⁴⁶·e^−118.5 is still normal, 2⁴⁶·e⁵⁶ still finite.</summary>
