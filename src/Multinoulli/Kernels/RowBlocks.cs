@@ -261,7 +261,7 @@ internal static unsafe class RowBlocks
     private static int OneBlock<TBlock>(float* logits, float* destination, BlockPlan plan, Vector512<float>* kept)
         where TBlock : struct, IBlock
     {
-        var sums = TBlock.Exponentials(logits, kept, plan, kept + 2 * MaximumClasses, clamped: true, PowersLow, PowersHigh);
+        var sums = TBlock.Exponentials(logits, kept, plan, kept + 2 * MaximumClasses, clamped: true, Exponential);
         TBlock.Scale(kept, Vector512<float>.One / sums, destination, plan);
         return RowMask(InRangeLanes(sums), plan);
     }
@@ -320,15 +320,15 @@ internal static unsafe class RowBlocks
     {
         int length = plan.Classes * Rows;
         var inverse = Vector512<float>.Zero;
-        // The exponential's table, in two registers for the whole loop: as constants, the JIT loads them from
-        // memory for every vector, and the loads, not the arithmetic, then hold the blocks back (4 % here).
-        var low = PowersLow;
-        var high = PowersHigh;
+        // Made once, so that the exponential's table and constants stay in registers for the whole loop: as
+        // constants the JIT loads them from memory again, the table for every vector, and those loads, not the
+        // arithmetic, then hold the blocks back (10 % here).
+        var exponential = Exponential;
         int k = 0;
         for (; k < blocks; k++)
         {
             var here = kept + (k & 1) * MaximumClasses;
-            var sums = TBlock.Exponentials(logits + (nint)k * length, here, plan, kept + 2 * MaximumClasses, clamped: false, low, high);
+            var sums = TBlock.Exponentials(logits + (nint)k * length, here, plan, kept + 2 * MaximumClasses, clamped: false, exponential);
             if (k > 0) TBlock.Scale(kept + ((k - 1) & 1) * MaximumClasses, inverse, destination + (nint)(k - 1) * length, plan);
             if (!InRange(sums)) return k * Rows;
             inverse = Vector512<float>.One / sums;
@@ -356,7 +356,7 @@ internal static unsafe class RowBlocks
         /// (<see cref="ClampedExp"/>), it fails only its own row's range check. Every other row comes out the same
         /// either way.
         /// </summary>
-        static abstract Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work, bool clamped, Vector512<float> low, Vector512<float> high);
+        static abstract Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work, bool clamped, BlockExponential exponential);
         static abstract void Scale(Vector512<float>* kept, Vector512<float> inverse, float* destination, BlockPlan plan);
     }
 
@@ -364,14 +364,14 @@ internal static unsafe class RowBlocks
     private readonly struct AnyClasses : IBlock
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work, bool clamped, Vector512<float> low, Vector512<float> high)
+        public static Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work, bool clamped, BlockExponential exponential)
         {
             var top = Vector512.Create(float.MinValue);
             for (int v = 0; v < plan.Classes; v++)
             {
                 var z = Vector512.Load(logits + v * Rows);
                 top = Avx512F.Max(top, z);
-                kept[v] = clamped ? ClampedExp(z, low, high) : LogitExp(z, low, high);
+                kept[v] = clamped ? ClampedExp(z, exponential) : LogitExp(z, exponential);
             }
             return !clamped && AboveLimit(top) ? Vector512.Create(float.NaN) : plan.Sum(kept, work);
         }
@@ -391,7 +391,7 @@ internal static unsafe class RowBlocks
     private readonly struct TenClasses : IBlock
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work, bool clamped, Vector512<float> low, Vector512<float> high)
+        public static Vector512<float> Exponentials(float* logits, Vector512<float>* kept, BlockPlan plan, Vector512<float>* work, bool clamped, BlockExponential exponential)
         {
             var z0 = Vector512.Load(logits);
             var z1 = Vector512.Load(logits + 16);
@@ -405,16 +405,16 @@ internal static unsafe class RowBlocks
             var z9 = Vector512.Load(logits + 144);
             var top = Avx512F.Max(Avx512F.Max(Avx512F.Max(z0, z1), Avx512F.Max(z2, z3)), Avx512F.Max(Avx512F.Max(z4, z5), Avx512F.Max(z6, z7)));
             top = Avx512F.Max(top, Avx512F.Max(z8, z9));
-            var e0 = clamped ? ClampedExp(z0, low, high) : LogitExp(z0, low, high);
-            var e1 = clamped ? ClampedExp(z1, low, high) : LogitExp(z1, low, high);
-            var e2 = clamped ? ClampedExp(z2, low, high) : LogitExp(z2, low, high);
-            var e3 = clamped ? ClampedExp(z3, low, high) : LogitExp(z3, low, high);
-            var e4 = clamped ? ClampedExp(z4, low, high) : LogitExp(z4, low, high);
-            var e5 = clamped ? ClampedExp(z5, low, high) : LogitExp(z5, low, high);
-            var e6 = clamped ? ClampedExp(z6, low, high) : LogitExp(z6, low, high);
-            var e7 = clamped ? ClampedExp(z7, low, high) : LogitExp(z7, low, high);
-            var e8 = clamped ? ClampedExp(z8, low, high) : LogitExp(z8, low, high);
-            var e9 = clamped ? ClampedExp(z9, low, high) : LogitExp(z9, low, high);
+            var e0 = clamped ? ClampedExp(z0, exponential) : LogitExp(z0, exponential);
+            var e1 = clamped ? ClampedExp(z1, exponential) : LogitExp(z1, exponential);
+            var e2 = clamped ? ClampedExp(z2, exponential) : LogitExp(z2, exponential);
+            var e3 = clamped ? ClampedExp(z3, exponential) : LogitExp(z3, exponential);
+            var e4 = clamped ? ClampedExp(z4, exponential) : LogitExp(z4, exponential);
+            var e5 = clamped ? ClampedExp(z5, exponential) : LogitExp(z5, exponential);
+            var e6 = clamped ? ClampedExp(z6, exponential) : LogitExp(z6, exponential);
+            var e7 = clamped ? ClampedExp(z7, exponential) : LogitExp(z7, exponential);
+            var e8 = clamped ? ClampedExp(z8, exponential) : LogitExp(z8, exponential);
+            var e9 = clamped ? ClampedExp(z9, exponential) : LogitExp(z9, exponential);
             kept[0] = e0; kept[1] = e1; kept[2] = e2; kept[3] = e3; kept[4] = e4;
             kept[5] = e5; kept[6] = e6; kept[7] = e7; kept[8] = e8; kept[9] = e9;
             var h0 = BlockPlan.Pairs<BlockPlan.Add>(e0, e1);
@@ -472,8 +472,8 @@ internal static unsafe class RowBlocks
     /// second operand when either is NaN).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> ClampedExp(Vector512<float> z, Vector512<float> low, Vector512<float> high) =>
-        LogitExp(Avx512F.Min(Vector512.Create(56.5f), z), low, high);
+    private static Vector512<float> ClampedExp(Vector512<float> z, BlockExponential exponential) =>
+        LogitExp(Avx512F.Min(Vector512.Create(56.5f), z), exponential);
 
     /// <summary>
     /// 2⁴⁶·exp(z) for float logits, by <see cref="VectorMath.ThirtySecondsExp"/>: a table of 32 powers of two in
@@ -485,7 +485,7 @@ internal static unsafe class RowBlocks
     /// (the gaps z − max ≤ 0).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> ScaledExp(Vector512<float> z) => ClampedBelowExp(z, PowersLow, PowersHigh, tilted: false);
+    public static Vector512<float> ScaledExp(Vector512<float> z) => Exponential.Of(z, tilted: false);
 
     /// <summary>
     /// <see cref="ScaledExp"/> of a logit for the unshifted softmax, tilted (see <see cref="VectorMath.ThirtySecondsExp"/>):
@@ -494,19 +494,28 @@ internal static unsafe class RowBlocks
     /// the gap between their logits: below 2e-7 for every probability of at least 1e-30.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> LogitExp(Vector512<float> z) => LogitExp(z, PowersLow, PowersHigh);
+    public static Vector512<float> LogitExp(Vector512<float> z) => LogitExp(z, Exponential);
 
-    /// <summary><see cref="LogitExp(Vector512{float})"/> with the table (<see cref="PowersLow"/>, <see cref="PowersHigh"/>) from the caller's registers.</summary>
+    /// <summary><see cref="LogitExp(Vector512{float})"/> with the caller's copy of <see cref="Exponential"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> LogitExp(Vector512<float> z, Vector512<float> low, Vector512<float> high) => ClampedBelowExp(z, low, high, tilted: true);
+    private static Vector512<float> LogitExp(Vector512<float> z, BlockExponential exponential) => exponential.Of(z, tilted: true);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> ClampedBelowExp(Vector512<float> z, Vector512<float> low, Vector512<float> high, bool tilted)
+    /// <summary>The blocks' exponential: the table of scale 1, and the shifter offset by 32·46, which scales by 2⁴⁶.</summary>
+    private static BlockExponential Exponential
     {
-        // vmaxps returns its second operand when either is NaN: a NaN survives the clamp. The shifter offset by
-        // 32·46 scales by 2⁴⁶.
-        var x = Avx512F.Max(Vector512.Create(-118.5f), z);
-        return VectorMath.ThirtySecondsExp(x, Vector512.Create(VectorMath.SingleShifter + 32 * Bias), low, high, tilted);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => new(new(PowersLow, PowersHigh, Vector512.Create(VectorMath.SingleShifter + 32 * Bias)));
+    }
+
+    /// <summary>The blocks' exponential with the clamp below at −118.5, all its constants in one value a loop can hold in registers.</summary>
+    private readonly struct BlockExponential(VectorMath.ThirtySecondsExponential exponential)
+    {
+        private readonly VectorMath.ThirtySecondsExponential _exponential = exponential;
+        private readonly Vector512<float> _floor = Vector512.Create(-118.5f);
+
+        // vmaxps returns its second operand when either is NaN: a NaN survives the clamp.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> Of(Vector512<float> z, bool tilted) => _exponential.Of(Avx512F.Max(_floor, z), tilted);
     }
 
     /// <summary>The power of two in <see cref="ScaledExp"/>: 2⁴⁶·e^−118.5 is still normal, 2⁴⁶·e⁵⁶ still finite.</summary>

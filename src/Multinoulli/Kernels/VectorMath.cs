@@ -78,18 +78,39 @@ internal static class VectorMath
     /// logit and the row's mean: below 3e-7 for every probability of at least 1e-30.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> ThirtySecondsExp(Vector512<float> z, Vector512<float> shifter, Vector512<float> low, Vector512<float> high, bool tilted = false)
+    public static Vector512<float> ThirtySecondsExp(Vector512<float> z, Vector512<float> shifter, Vector512<float> low, Vector512<float> high, bool tilted = false) =>
+        new ThirtySecondsExponential(low, high, shifter).Of(z, tilted);
+
+    /// <summary>
+    /// <see cref="ThirtySecondsExp"/> with its table, shifter and constants held as fields: a loop that makes one
+    /// before it starts keeps all eight in registers, where the constants of the static form are loaded from memory
+    /// again in every iteration (in the short-row softmax those loads, not the arithmetic, held the blocks back).
+    /// </summary>
+    internal readonly struct ThirtySecondsExponential(Vector512<float> low, Vector512<float> high, Vector512<float> shifter)
     {
-        var shifted = Vector512.FusedMultiplyAdd(z, Vector512.Create((float)(32 * Log2E)), shifter);
-        var n = shifted - shifter;
-        var (ln2High, ln2Low) = Ln2Parts<float>();
-        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-ln2High / 32), z);
-        if (!tilted) r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-ln2Low / 32), r);
+        private readonly Vector512<float> _low = low;
+        private readonly Vector512<float> _high = high;
+        private readonly Vector512<float> _shifter = shifter;
+        private readonly Vector512<float> _steps = Vector512.Create((float)(32 * Log2E));
+        private readonly Vector512<float> _ln2High = Vector512.Create(-Ln2Parts<float>().High / 32);
+        private readonly Vector512<float> _ln2Low = Vector512.Create(-Ln2Parts<float>().Low / 32);
         // b = 1 + h²/8 for h = ln2/64 tilts Taylor's 1 + r + r²/2 to level its error (r³/6) across the interval.
-        var twice = Vector512.FusedMultiplyAdd(r + Vector512.Create(2.0000293254852295f), r, Vector512.Create(2f));
-        var bits = shifted.AsInt32();
-        var power = Avx512F.PermuteVar16x32x2(low, bits, high).AsInt32() + Vector512.ShiftLeft(bits, 18);
-        return twice * power.AsSingle();
+        private readonly Vector512<float> _twiceB = Vector512.Create(2.0000293254852295f);
+        private readonly Vector512<float> _two = Vector512.Create(2f);
+
+        /// <summary>exp(z), scaled by the table and shifter (see <see cref="ThirtySecondsExp"/>, <paramref name="tilted"/> included).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> Of(Vector512<float> z, bool tilted)
+        {
+            var shifted = Vector512.FusedMultiplyAdd(z, _steps, _shifter);
+            var n = shifted - _shifter;
+            var r = Vector512.FusedMultiplyAdd(n, _ln2High, z);
+            if (!tilted) r = Vector512.FusedMultiplyAdd(n, _ln2Low, r);
+            var twice = Vector512.FusedMultiplyAdd(r + _twiceB, r, _two);
+            var bits = shifted.AsInt32();
+            var power = Avx512F.PermuteVar16x32x2(_low, bits, _high).AsInt32() + Vector512.ShiftLeft(bits, 18);
+            return twice * power.AsSingle();
+        }
     }
 
     /// <summary>
