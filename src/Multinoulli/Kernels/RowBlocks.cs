@@ -322,7 +322,7 @@ internal static unsafe class RowBlocks
         var inverse = Vector512<float>.Zero;
         // Made once, so that the exponential's table and constants stay in registers for the whole loop: as
         // constants the JIT loads them from memory again, the table for every vector, and those loads, not the
-        // arithmetic, then hold the blocks back (10 % here).
+        // arithmetic, then hold the blocks back (8 % here).
         var exponential = Exponential;
         int k = 0;
         for (; k < blocks; k++)
