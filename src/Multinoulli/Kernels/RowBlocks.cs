@@ -159,8 +159,7 @@ internal static unsafe class RowBlocks
             float* target = gradient + (nint)k * length;
             for (int v = 0; v < classes; v++)
             {
-                // The maxima, left out of ρ, are exp 0 = 1 (2⁴⁶ scaled).
-                var e = Vector512.ConditionalSelect(Vector512.Equals(kept[v], Vector512<float>.Zero), Vector512.Create((float)(1L << Bias)), exponentials[v]);
+                var e = WithMaxima(kept[v], exponentials[v]);
                 var atLabel = Vector512.Equals(plan.Broadcast(labelClass, v).AsInt32(), plan.ClassOf(v)).AsSingle();
                 var onehot = Vector512.ConditionalSelect(atLabel, plan.Broadcast(labelWeight, v), Vector512<float>.Zero);
                 Vector512.Store(Vector512.FusedMultiplyAdd(e, plan.Broadcast(factor, v), -onehot), target + v * Rows);
@@ -193,12 +192,29 @@ internal static unsafe class RowBlocks
     {
         max = LoadMax(block, plan, kept);
         rest = default;
-        if (!(Vector512.GreaterThanOrEqualAll(max, Vector512.Create(float.MinValue)) && Vector512.LessThanOrEqualAll(max, Vector512.Create(float.MaxValue))))
-            return false;
+        if (!Finite(max)) return false;
         rest = Rest(plan, kept, max);
         // A NaN logit that the maximum stepped over comes out here.
         return Vector512.LessThanOrEqualAll(rest, Vector512.Create(float.MaxValue));
     }
+
+    /// <summary>Whether every row's maximum is finite (false for +∞, −∞ and NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Finite(Vector512<float> max) =>
+        Vector512.GreaterThanOrEqualAll(max, Vector512.Create(float.MinValue)) && Vector512.LessThanOrEqualAll(max, Vector512.Create(float.MaxValue));
+
+    /// <summary><see cref="Finite"/> lane by lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> FiniteLanes(Vector512<float> max) =>
+        Vector512.GreaterThanOrEqual(max, Vector512.Create(float.MinValue)) & Vector512.LessThanOrEqual(max, Vector512.Create(float.MaxValue));
+
+    /// <summary>
+    /// The exponentials <see cref="Rest"/> keeps, 2⁴⁶·exp(z − m), with the maxima's (gap 0, left out of ρ) put back
+    /// as exp 0 = 1, scaled the same.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> WithMaxima(Vector512<float> gap, Vector512<float> exponential) =>
+        Vector512.ConditionalSelect(Vector512.Equals(gap, Vector512<float>.Zero), Vector512.Create((float)(1L << Bias)), exponential);
 
     /// <summary>Loads a block's vectors into <paramref name="kept"/>[0, classes) and returns each row's maximum (lane order).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -278,14 +294,12 @@ internal static unsafe class RowBlocks
         var kept = Aligned(scratch);
         var max = LoadMax(logits, plan, kept);
         var rest = Rest(plan, kept, max);
-        var good = Vector512.GreaterThanOrEqual(max, Vector512.Create(float.MinValue)) & Vector512.LessThanOrEqual(max, Vector512.Create(float.MaxValue))
-            & Vector512.LessThanOrEqual(rest, Vector512.Create(float.MaxValue));
+        var good = FiniteLanes(max) & Vector512.LessThanOrEqual(rest, Vector512.Create(float.MaxValue));
         var factor = Vector512.Create(1f / (1L << Bias)) / (Vector512<float>.One + rest);
         Vector512<float>* gaps = kept, exponentials = kept + MaximumClasses;
         for (int v = 0; v < classes; v++)
         {
-            // The maxima, left out of ρ, are exp 0 = 1 (2⁴⁶ scaled).
-            var e = Vector512.ConditionalSelect(Vector512.Equals(gaps[v], Vector512<float>.Zero), Vector512.Create((float)(1L << Bias)), exponentials[v]);
+            var e = WithMaxima(gaps[v], exponentials[v]);
             Vector512.Store(e * plan.Broadcast(factor, v), destination + v * Rows);
         }
         return RowMask(good, plan);
@@ -464,11 +478,11 @@ internal static unsafe class RowBlocks
     private static bool AboveLimit(Vector512<float> top) => Vector512.GreaterThanAny(top.AsInt32(), Vector512.Create(0x4264_0000)); // 57f
 
     /// <summary>
-    /// <see cref="ScaledExp"/> of a logit also clamped above, at 56.5, for a block judged row by row
+    /// <see cref="LogitExp(Vector512{float})"/> of a logit also clamped above, at 56.5, for a block judged row by row
     /// (<see cref="ProbabilitiesRows"/>): above 57 the power of two would wrap around the exponent field, and
     /// 2⁴⁶·e^56.5 (2^127.5) is still finite but above the largest Σ a block takes, so a row with a logit at or
     /// beyond the clamp (+∞ included) fails its own range check and no other row's. Below the clamp it is
-    /// <see cref="ScaledExp"/> itself. Ordered so that a NaN survives both clamps (vminps and vmaxps return their
+    /// <see cref="LogitExp(Vector512{float})"/> itself, as the pipeline computes it. Ordered so that a NaN survives both clamps (vminps and vmaxps return their
     /// second operand when either is NaN).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
