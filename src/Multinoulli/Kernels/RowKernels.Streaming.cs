@@ -37,7 +37,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     /// shift and one pass-two operand. A row whose maximum is not finite or out of the fast exponential's
     /// range, or whose statistics come out special (a NaN), is done by the job's general path instead.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void StreamRows<TRows>(T* logits, T* destination, int rows, int classes, TRows job)
         where TRows : struct, IStreamedRows
     {

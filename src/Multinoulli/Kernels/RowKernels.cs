@@ -10,6 +10,10 @@ namespace Multinoulli.Kernels;
 /// sum when the maximum grows; see <see cref="Statistics{TArgument, TSink}"/>), so even a row of millions of
 /// logits is read from memory once. Pass two writes exp((z − shift)/temperature) or (z − shift)/temperature
 /// with the shift exact.
+/// <para>The loops a call spends its time in are NoInlining | AggressiveOptimization: compiled once, fully
+/// optimised, from the first call. Without NoInlining the tiered JIT, once a small caller grew hot, inlined such a
+/// loop into it and ran out of inlining budget inside it, leaving every vector primitive a call: SmoothMax ran 9
+/// times slower after a few seconds of use.</para>
 /// </summary>
 internal static unsafe partial class RowKernels<TSimd, TVector, T>
     where TSimd : ISimd<TVector, T>
@@ -97,7 +101,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     /// maximum of the row up to and including it, as if every chunk's maximum were read first, at the cost of one
     /// extra read of part of the chunk (from L1) only where the maximum grows or a logit is out of the fast range.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static RowStatistics Statistics<TArgument, TSink>(T* logits, T* exponentials, int length, double inverseTemperature, T* shifts)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
         where TSink : struct, ISink
@@ -844,7 +848,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         else LogSumExp<ShiftScaleArgument<TSimd, TVector, T>>(logits, destination, rows, classes, temperature);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void LogSumExp<TArgument>(T* logits, T* destination, int rows, int classes, double temperature)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
@@ -913,7 +917,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         else SmoothMax<ShiftScaleArgument<TSimd, TVector, T>>(logits, destination, rows, classes, temperature, masked);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void SmoothMax<TArgument>(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
@@ -964,7 +968,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     /// <paramref name="gradient"/> is not null, ∂/∂z of (scale × loss) = scale·(p·A − w ⊙ t′). Safe when the
     /// gradient is the logits buffer itself: each element is read before it is overwritten.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void CrossEntropy(T* logits, int rows, int classes, int* labels, T* targets, in CrossEntropySettings<T> settings, T* gradient, double* losses, bool streaming)
     {
         streaming &= gradient != null && classes <= ScratchLength;
@@ -1118,6 +1122,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     // ---- backward ------------------------------------------------------------------------------------------
 
     /// <summary>dz = (p ⊙ (g − pᵀg)) / temperature, row by row. Safe when destination is p or g itself.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void ProbabilitiesBackward(T* probabilities, T* outputGradient, T* destination, int rows, int classes, double temperature)
     {
         int width = TSimd.Count;
@@ -1151,6 +1156,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     /// dz = (g − exp(y)·Σg) / temperature, row by row, from log-probabilities y. A row whose every y is −∞
     /// (a fully masked row) gets a zero gradient when <paramref name="masked"/>. Safe in place.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void LogProbabilitiesBackward(T* logProbabilities, T* outputGradient, T* destination, int rows, int classes, double temperature, bool masked)
     {
         int width = TSimd.Count;
