@@ -55,6 +55,27 @@ public class ArgumentTests
         Assert.Throws<ArgumentOutOfRangeException>(() => SquaredError.Loss(z, 3, [0, -1]));
     }
 
+    /// <summary>
+    /// Soft targets are checked a vector at a time; the one refused is still named by row and class, whether it
+    /// falls in a whole vector or in the tail, and nothing is written.
+    /// </summary>
+    [Theory]
+    [InlineData(2 * 50 + 37, -0.5f)]
+    [InlineData(2 * 50 + 37, float.NaN)]
+    [InlineData(3 * 50 - 1, float.PositiveInfinity)]
+    [InlineData(0, float.NegativeInfinity)]
+    public void A_bad_soft_target_is_named_by_row_and_class(int at, float value)
+    {
+        var z = Enumerable.Range(0, 150).Select(i => (float)(i % 7)).ToArray();
+        var targets = Enumerable.Repeat(0.02f, 150).ToArray();
+        targets[at] = value;
+        var gradient = Enumerable.Repeat(5f, 150).ToArray();
+        var e = Assert.Throws<ArgumentException>(() => CrossEntropy.LossAndGradient(z, 50, targets, gradient));
+        Assert.Equal("targets", e.ParamName);
+        Assert.Contains($"Row {at / 50}, class {at % 50} has target {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}", e.Message);
+        Assert.All(gradient, v => Assert.Equal(5f, v));
+    }
+
     [Fact]
     public void Bad_soft_targets_and_options_are_refused()
     {

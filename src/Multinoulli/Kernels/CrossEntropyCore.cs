@@ -20,9 +20,7 @@ internal static unsafe class CrossEntropyCore<T> where T : unmanaged, IBinaryFlo
         {
             if (targets.Length != logits.Length)
                 ThrowHelper.LengthMismatch(nameof(targets), logits.Length, targets.Length, "The soft targets must match the logits");
-            for (int i = 0; i < targets.Length; i++)
-                if (!(targets[i] >= T.Zero && T.IsFinite(targets[i])))
-                    ThrowHelper.InvalidTarget(i / classes, i % classes, double.CreateTruncating(targets[i]));
+            Validate.Targets(targets, classes);
         }
         else
         {
