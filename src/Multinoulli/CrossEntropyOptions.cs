@@ -63,8 +63,9 @@ public sealed record CrossEntropyOptions
     /// <summary>
     /// The most threads a call may use; −1 (the default) means every core. Small batches run on the calling
     /// thread whatever this says. When a batch has fewer rows than threads, a row of at least 131,072 classes
-    /// with an integer label (and no smoothing) is itself split over the threads, so its loss and gradient may
-    /// differ from one thread's in the last bits (both within the documented accuracy). Otherwise results
+    /// is itself split over the threads (labels or soft targets, with or without smoothing, loss alone or with
+    /// its gradient), so its loss and gradient may differ from one thread's in the last bits (both within the
+    /// documented accuracy). Otherwise results
     /// do not depend on it: per-row losses are reduced in row order. The other threads are the library's own
     /// (one per core beyond the first), which spin for up to a millisecond after a call in case another follows,
     /// then sleep.

@@ -322,6 +322,44 @@ public class LongRowTests
         Assert.True(Math.Abs(results[0].Loss - results[1].Loss) <= 1e-7 * Math.Abs(results[1].Loss), $"split {results[0].Loss}, serial {results[1].Loss}");
     }
 
+    /// <summary>
+    /// Soft targets and label smoothing split a long row too: its statistics, target sums and gradient each run
+    /// over the threads. Masked, with class weights and with −∞ logits (covered by no target), in place and not,
+    /// loss and gradient match one thread and the float64 reference.
+    /// </summary>
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void Soft_or_smoothed_cross_entropy_of_a_split_row_matches_the_reference_and_one_thread(bool soft, bool inPlace)
+    {
+        var random = new Random(13);
+        const int length = 300_007, label = 123_457;
+        var z = new float[length];
+        var targets = new float[length];
+        for (int i = 0; i < length; i++)
+        {
+            z[i] = i % 1000 == 7 ? float.NegativeInfinity : (float)(random.NextDouble() * 40 - 20);
+            targets[i] = float.IsNegativeInfinity(z[i]) ? 0 : (float)random.NextDouble();
+        }
+        var weights = Enumerable.Range(0, length).Select(i => 0.5 + i % 3).ToArray();
+        var (expectedLoss, expected, size) = Reference.CrossEntropy(Reference.Widen(z), label, soft ? Reference.Widen(targets) : null,
+            [.. weights.Select(w => (double)(float)w)], soft ? 0 : 0.1, masked: true);
+        var losses = new List<double>();
+        foreach (int degree in new[] { 4, 1 })
+        {
+            var options = new CrossEntropyOptions { ClassWeights = weights, LabelSmoothing = soft ? 0 : 0.1, Masked = true, Reduction = Reduction.Sum, MaxDegreeOfParallelism = degree };
+            var gradient = inPlace ? (float[])z.Clone() : new float[length];
+            double loss = soft
+                ? CrossEntropy.LossAndGradient(inPlace ? gradient : z, length, targets, gradient, options)
+                : CrossEntropy.LossAndGradient(inPlace ? gradient : z, length, [label], gradient, options);
+            Assert.True(Math.Abs(loss - expectedLoss) <= 1e-6 * expectedLoss, $"threads {degree}: loss {loss} vs {expectedLoss}");
+            for (int i = 0; i < length; i++)
+                Assert.True(Math.Abs(gradient[i] - expected[i]) <= 1e-6 * size[i] + 1e-35, $"threads {degree}, class {i}: {gradient[i]} vs {expected[i]}");
+            losses.Add(loss);
+        }
+        Assert.True(Math.Abs(losses[0] - losses[1]) <= 1e-7 * losses[1], $"split {losses[0]}, serial {losses[1]}");
+    }
+
     [Theory]
     [InlineData(float.NaN, 10)]
     [InlineData(float.PositiveInfinity, 900_000)]

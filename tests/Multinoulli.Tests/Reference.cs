@@ -84,4 +84,38 @@ internal static class Reference
         x[i] = saved;
         return (up - down) / (2 * step);
     }
+
+    /// <summary>
+    /// Cross-entropy of one finite row against the smoothed target t′ⱼ = (1 − ε)·tⱼ + uⱼ (t the one-hot
+    /// <paramref name="label"/> or <paramref name="soft"/>; u = ε over every class, or with
+    /// <paramref name="masked"/> over the classes whose logit is not −∞), weighted by w: the loss
+    /// Σ w·t′·(−log p) over the terms with w·t′ &gt; 0, its unscaled gradient p·A − w ⊙ t′ with A = Σ w·t′, and
+    /// p·A + w ⊙ t′, the size a rounding error in either term is relative to.
+    /// </summary>
+    public static (double Loss, double[] Gradient, double[] Size) CrossEntropy(double[] z, int label, double[]? soft, double[]? weights, double smoothing, bool masked)
+    {
+        var (log, p, _) = Softmax(z);
+        int support = masked ? z.Count(v => !double.IsNegativeInfinity(v)) : z.Length;
+        var target = new double[z.Length];
+        double weight = 0, loss = 0;
+        for (int j = 0; j < z.Length; j++)
+        {
+            double own = soft is null ? (j == label ? 1 - smoothing : 0) : (1 - smoothing) * soft[j];
+            double uniform = masked && double.IsNegativeInfinity(z[j]) ? 0 : smoothing / support;
+            target[j] = (own + uniform) * (weights is null ? 1 : weights[j]);
+            if (target[j] > 0)
+            {
+                weight += target[j];
+                loss += target[j] * -log[j];
+            }
+        }
+        var gradient = new double[z.Length];
+        var size = new double[z.Length];
+        for (int j = 0; j < z.Length; j++)
+        {
+            gradient[j] = p[j] * weight - target[j];
+            size[j] = p[j] * weight + target[j];
+        }
+        return (loss, gradient, size);
+    }
 }

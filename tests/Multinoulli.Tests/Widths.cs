@@ -11,7 +11,10 @@ internal static unsafe class Widths<T> where T : unmanaged, IBinaryFloatingPoint
 {
     public delegate void Rows(T[] logits, T[] destination, int classes, double temperature, bool masked);
 
-    public sealed record Width(string Name, Rows Probabilities, Rows LogProbabilities, Rows LogSumExp, Rows SmoothMax)
+    /// <summary>Cross-entropy rows against labels or soft targets, unscaled: per-row losses, and the gradient when one is given.</summary>
+    public delegate void Targets(T[] logits, int classes, int[]? labels, T[]? soft, T[]? weights, double smoothing, bool masked, T[]? gradient, double[] losses);
+
+    public sealed record Width(string Name, Rows Probabilities, Rows LogProbabilities, Rows LogSumExp, Rows SmoothMax, Targets CrossEntropy)
     {
         public override string ToString() => Name;
     }
@@ -20,5 +23,13 @@ internal static unsafe class Widths<T> where T : unmanaged, IBinaryFloatingPoint
         (z, d, c, t, m) => { fixed (T* a = z) fixed (T* b = d) kernels.Probabilities(a, b, z.Length / c, c, t, m, Streaming.Worth(z.Length / c, c, sizeof(T))); },
         (z, d, c, t, m) => { fixed (T* a = z) fixed (T* b = d) kernels.LogProbabilities(a, b, z.Length / c, c, t, m, Streaming.Worth(z.Length / c, c, sizeof(T))); },
         (z, d, c, t, m) => { fixed (T* a = z) fixed (T* b = d) kernels.LogSumExp(a, b, z.Length / c, c, t); },
-        (z, d, c, t, m) => { fixed (T* a = z) fixed (T* b = d) kernels.SmoothMax(a, b, z.Length / c, c, t, m); }));
+        (z, d, c, t, m) => { fixed (T* a = z) fixed (T* b = d) kernels.SmoothMax(a, b, z.Length / c, c, t, m); },
+        (z, c, y, soft, w, smoothing, masked, g, losses) =>
+        {
+            fixed (T* a = z) fixed (int* labels = y) fixed (T* t = soft) fixed (T* weights = w) fixed (T* gradient = g) fixed (double* l = losses)
+            {
+                var settings = new CrossEntropySettings<T> { Weights = weights, Smoothing = smoothing, Masked = masked, GradientScale = 1 };
+                kernels.CrossEntropy(a, z.Length / c, c, labels, t, settings, gradient, l);
+            }
+        }));
 }

@@ -887,6 +887,16 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     private static T LongLogSumExp<TArgument>(T* logits, int length, double inverse, int degree)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
+        var statistics = LongStatistics<TArgument>(logits, length, inverse, degree);
+        return statistics.Kind == RowKind.Finite
+            ? T.CreateTruncating(statistics.LogNormalizer(inverse))
+            : SpecialRows<T>.LogNormalizer(statistics.Kind, logits, length);
+    }
+
+    /// <summary>Pass one without output (<see cref="Statistics{TArgument}"/>) of one long row, its parts on <paramref name="degree"/> threads.</summary>
+    private static RowStatistics LongStatistics<TArgument>(T* logits, int length, double inverse, int degree)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+    {
         var grid = new ChunkGrid(null, length);
         int parts = PartCount(degree, grid.Count);
         var partStatistics = new RowStatistics[parts];
@@ -896,10 +906,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             var (start, end, _) = Part(part, parts, grid, length);
             partStatistics[part] = Statistics<TArgument>((T*)z + start, end - start, inverse);
         });
-        var statistics = Combine(partStatistics, inverse);
-        return statistics.Kind == RowKind.Finite
-            ? T.CreateTruncating(statistics.LogNormalizer(inverse))
-            : SpecialRows<T>.LogNormalizer(statistics.Kind, logits, length);
+        return Combine(partStatistics, inverse);
     }
 
     private static T LogSumExpRow<TArgument>(T* z, int classes, double inverse)
@@ -1038,10 +1045,10 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             return 0;
         }
         T* soft = targets == null ? null : targets + offset;
-        var rowTargets = new RowTargets<T>(z, classes, label, soft, settings.Weights, settings.Smoothing, settings.Masked);
+        var rowTargets = new RowTargets<T>(label, soft, settings.Weights, settings.Smoothing, settings.Masked);
         if (g != null && soft == null && settings.Smoothing == 0)
             return LabelRow(z, g, classes, label, rowTargets, settings.GradientScale, streaming, degree);
-        return TargetRow(z, g, classes, soft, rowTargets, settings);
+        return TargetRow(z, g, classes, soft, rowTargets, settings, degree);
     }
 
     /// <summary>
@@ -1065,44 +1072,164 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         return weight == 0 ? 0 : weight * Math.Log(statistics.SumExp) + weight * (statistics.Max - labelLogit);
     }
 
-    /// <summary>Soft targets, smoothing, or the loss alone: pass one, the target sums, then the gradient from z.</summary>
-    private static double TargetRow(T* z, T* g, int classes, T* soft, in RowTargets<T> rowTargets, in CrossEntropySettings<T> settings)
+    /// <summary>
+    /// Soft targets, smoothing, or the loss alone: pass one, the target sums, then the gradient from z, each pass
+    /// split over <paramref name="degree"/> threads as <see cref="LongRow(T*, T*, int, double, bool, int, bool)"/>
+    /// splits a row. With t′ = (1 − ε)·t + u: the row's weight A = Σ w·t′ and C = Σ w·t′·(max − z), so the loss is
+    /// A·log Σ exp(z − max) + C (every term of C is ≥ 0, so nothing cancels), and the gradient is
+    /// scale·(p·A − w ⊙ t′).
+    /// </summary>
+    private static double TargetRow(T* z, T* g, int classes, T* soft, in RowTargets<T> rowTargets, in CrossEntropySettings<T> settings, int degree)
     {
-        var statistics = Statistics<ShiftArgument<TSimd, TVector, T>>(z, classes, 1);
+        var statistics = degree > 1
+            ? LongStatistics<ShiftArgument<TSimd, TVector, T>>(z, classes, 1, degree)
+            : Statistics<ShiftArgument<TSimd, TVector, T>>(z, classes, 1);
         if (statistics.Kind != RowKind.Finite)
             return rowTargets.SpecialRow(statistics.Kind, z, classes, g, settings.GradientScale);
-        var (weight, gap) = rowTargets.Sums(z, classes, statistics.Max);
+        T shift = T.CreateTruncating(statistics.Max);
+        T* weights = settings.Weights;
+        bool smoothed = settings.Smoothing > 0, masked = settings.Masked;
+        var sums = degree > 1
+            ? SplitTargetSums(z, soft, weights, classes, shift, smoothed, masked, new ChunkGrid(g, classes), degree)
+            : SumTargets(z, soft, weights, classes, shift, smoothed, masked);
+
+        double keep = 1 - settings.Smoothing;
+        double support = masked ? sums.Covered : classes;
+        double uniform = smoothed ? rowTargets.Uniform(support) : 0;
+        double weight = keep * sums.TargetWeight + uniform * (weights == null ? support : sums.CoveredWeight);
+        double gap = keep * sums.TargetGap + (uniform > 0 ? uniform * sums.CoveredGap : 0);
+        int label = rowTargets.Label;
+        double own = soft == null ? keep * rowTargets.Weight(label) : 0;
+        if (own > 0)
+        {
+            // The one-hot part of the target: one term, at the label (read before the gradient may overwrite it).
+            weight += own;
+            gap += own * (statistics.Max - double.CreateTruncating(z[label]));
+        }
         double loss = weight == 0 ? gap : weight * Math.Log(statistics.SumExp) + gap;
         if (g == null) return loss;
 
-        int width = TSimd.Count;
-        var probability = ShiftArgument<TSimd, TVector, T>.Create(T.CreateTruncating(statistics.Max), T.Zero, 1);
-        var scale = TSimd.Create(T.CreateTruncating(settings.GradientScale));
-        var rowWeight = TSimd.Create(T.CreateTruncating(weight / statistics.SumExp));
-        var uniform = TSimd.Create(T.CreateTruncating(rowTargets.Uniform));
-        var keep = TSimd.Create(T.CreateTruncating(1 - settings.Smoothing));
-        int i = 0;
-        for (; i <= classes - width; i += width)
-        {
-            var w = settings.Weights == null ? TSimd.Create(T.One) : TSimd.Load(settings.Weights + i);
-            var t = soft == null ? TSimd.Create(T.Zero) : TSimd.Load(soft + i);
-            TSimd.Store(g + i, TargetGradient(TSimd.Load(z + i), t, w, probability, rowWeight, uniform, keep, scale, settings.Masked));
-        }
-        if (i < classes)
-        {
-            int rest = classes - i;
-            var w = settings.Weights == null ? TSimd.Create(T.One) : TSimd.LoadTail(settings.Weights + i, rest, T.Zero);
-            var t = soft == null ? TSimd.Create(T.Zero) : TSimd.LoadTail(soft + i, rest, T.Zero);
-            TSimd.StoreTail(g + i, rest, TargetGradient(TSimd.LoadTail(z + i, rest, T.NegativeInfinity), t, w, probability, rowWeight, uniform, keep, scale, settings.Masked));
-        }
-        if (soft == null)
-        {
-            // The one-hot part of the target, added once at the label.
-            int label = rowTargets.Label;
-            double own = settings.GradientScale * rowTargets.Weight(label) * (1 - settings.Smoothing);
-            g[label] = T.CreateTruncating(double.CreateTruncating(g[label]) - own);
-        }
+        var gradient = new TargetGradients(shift, settings.GradientScale, weight / statistics.SumExp, uniform, keep, masked);
+        if (degree > 1) gradient.WriteSplit(z, g, soft, weights, classes, degree);
+        else gradient.Write(z, g, soft, weights, classes);
+        if (own > 0)
+            g[label] = T.CreateTruncating(double.CreateTruncating(g[label]) - settings.GradientScale * own);
         return loss;
+    }
+
+    /// <summary>
+    /// What a target row's loss is made of, over part of a row: Σ w·t and Σ w·t·(max − z) over the soft target
+    /// (terms with w·t = 0 left out, so a −∞ logit that the target does not cover adds 0, not 0·∞), and Σ w,
+    /// Σ w·(max − z) and the count over the classes that the uniform part covers.
+    /// </summary>
+    private readonly record struct TargetSums(double TargetWeight, double TargetGap, double CoveredWeight, double CoveredGap, double Covered)
+    {
+        public TargetSums Plus(TargetSums other) => new(TargetWeight + other.TargetWeight, TargetGap + other.TargetGap,
+            CoveredWeight + other.CoveredWeight, CoveredGap + other.CoveredGap, Covered + other.Covered);
+    }
+
+    /// <summary>
+    /// <see cref="TargetSums"/> of <paramref name="count"/> classes against <paramref name="shift"/>, the row's
+    /// maximum: the soft part when <paramref name="soft"/> is given, the covered part when
+    /// <paramref name="smoothed"/>, each term formed and summed in float64. The logits hold no NaN (the row's
+    /// statistics are finite), so a NaN marks the spare lanes of the last vector.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static TargetSums SumTargets(T* logits, T* soft, T* weights, int count, T shift, bool smoothed, bool masked)
+    {
+        int width = TSimd.Count;
+        var zero = TSimd.Create(T.Zero);
+        var one = TSimd.Create(T.One);
+        var maximum = TSimd.Create(shift);
+        var negativeInfinity = TSimd.Create(T.NegativeInfinity);
+        TVector targetWeightLow = zero, targetWeightHigh = zero, targetGapLow = zero, targetGapHigh = zero;
+        TVector coveredWeightLow = zero, coveredWeightHigh = zero, coveredGapLow = zero, coveredGapHigh = zero, coveredLow = zero, coveredHigh = zero;
+        for (int i = 0; i < count; i += width)
+        {
+            int rest = count - i;
+            bool whole = rest >= width;
+            var z = whole ? TSimd.Load(logits + i) : TSimd.LoadTail(logits + i, rest, T.NaN);
+            var w = weights == null ? one : whole ? TSimd.Load(weights + i) : TSimd.LoadTail(weights + i, rest, T.Zero);
+            if (soft != null)
+            {
+                var t = whole ? TSimd.Load(soft + i) : TSimd.LoadTail(soft + i, rest, T.Zero);
+                (targetWeightLow, targetWeightHigh) = TSimd.AddProductWide(t, w, targetWeightLow, targetWeightHigh);
+                (targetGapLow, targetGapHigh) = TSimd.AddGapProductWide(t, w, maximum, z, targetGapLow, targetGapHigh);
+            }
+            if (smoothed)
+            {
+                var covered = TSimd.Equal(z, z);
+                if (masked) covered = TSimd.Select(TSimd.Equal(z, negativeInfinity), zero, covered);
+                var share = TSimd.Select(covered, one, zero);
+                (coveredGapLow, coveredGapHigh) = TSimd.AddGapProductWide(w, share, maximum, z, coveredGapLow, coveredGapHigh);
+                if (weights != null) (coveredWeightLow, coveredWeightHigh) = TSimd.AddProductWide(w, share, coveredWeightLow, coveredWeightHigh);
+                if (masked) (coveredLow, coveredHigh) = TSimd.AddWide(share, coveredLow, coveredHigh);
+            }
+        }
+        return new TargetSums(TSimd.SumWide(targetWeightLow, targetWeightHigh), TSimd.SumWide(targetGapLow, targetGapHigh),
+            TSimd.SumWide(coveredWeightLow, coveredWeightHigh), TSimd.SumWide(coveredGapLow, coveredGapHigh), TSimd.SumWide(coveredLow, coveredHigh));
+    }
+
+    /// <summary>
+    /// <see cref="SumTargets"/> of a long row, its parts on <paramref name="degree"/> threads, added in part order.
+    /// A method of its own, so that the closure is only allocated for a split row, not for every row of a batch.
+    /// </summary>
+    private static TargetSums SplitTargetSums(T* z, T* soft, T* weights, int classes, T shift, bool smoothed, bool masked, ChunkGrid grid, int degree)
+    {
+        int parts = PartCount(degree, grid.Count);
+        var partSums = new TargetSums[parts];
+        nint zp = (nint)z, tp = (nint)soft, wp = (nint)weights;
+        RowParallel.Run(parts, degree, part =>
+        {
+            var (start, end, _) = Part(part, parts, grid, classes);
+            partSums[part] = SumTargets((T*)zp + start, tp == 0 ? null : (T*)tp + start, wp == 0 ? null : (T*)wp + start, end - start, shift, smoothed, masked);
+        });
+        var sums = partSums[0];
+        for (int part = 1; part < parts; part++) sums = sums.Plus(partSums[part]);
+        return sums;
+    }
+
+    /// <summary>scale·(p·A − w ⊙ t′) from the logits, element by element (safe in place), for any part of a row.</summary>
+    private readonly struct TargetGradients(T shift, double scale, double rowWeight, double uniform, double keep, bool masked)
+    {
+        /// <summary><see cref="Write"/> over a long row, cut as <see cref="LongRow(T*, T*, int, double, bool, int, bool)"/> cuts it, on <paramref name="degree"/> threads.</summary>
+        public void WriteSplit(T* z, T* g, T* soft, T* weights, int classes, int degree)
+        {
+            var grid = new ChunkGrid(g, classes);
+            int parts = PartCount(degree, grid.Count);
+            nint zp = (nint)z, gp = (nint)g, tp = (nint)soft, wp = (nint)weights;
+            var self = this;
+            RowParallel.Run(parts, degree, part =>
+            {
+                var (start, end, _) = Part(part, parts, grid, classes);
+                self.Write((T*)zp + start, (T*)gp + start, tp == 0 ? null : (T*)tp + start, wp == 0 ? null : (T*)wp + start, end - start);
+            });
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        public void Write(T* z, T* g, T* soft, T* weights, int count)
+        {
+            int width = TSimd.Count;
+            var probability = ShiftArgument<TSimd, TVector, T>.Create(shift, T.Zero, 1);
+            var scaleVector = TSimd.Create(T.CreateTruncating(scale));
+            var rowWeightVector = TSimd.Create(T.CreateTruncating(rowWeight));
+            var uniformVector = TSimd.Create(T.CreateTruncating(uniform));
+            var keepVector = TSimd.Create(T.CreateTruncating(keep));
+            int i = 0;
+            for (; i <= count - width; i += width)
+            {
+                var w = weights == null ? TSimd.Create(T.One) : TSimd.Load(weights + i);
+                var t = soft == null ? TSimd.Create(T.Zero) : TSimd.Load(soft + i);
+                TSimd.Store(g + i, TargetGradient(TSimd.Load(z + i), t, w, probability, rowWeightVector, uniformVector, keepVector, scaleVector, masked));
+            }
+            if (i < count)
+            {
+                int rest = count - i;
+                var w = weights == null ? TSimd.Create(T.One) : TSimd.LoadTail(weights + i, rest, T.Zero);
+                var t = soft == null ? TSimd.Create(T.Zero) : TSimd.LoadTail(soft + i, rest, T.Zero);
+                TSimd.StoreTail(g + i, rest, TargetGradient(TSimd.LoadTail(z + i, rest, T.NegativeInfinity), t, w, probability, rowWeightVector, uniformVector, keepVector, scaleVector, masked));
+            }
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

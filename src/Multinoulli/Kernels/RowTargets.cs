@@ -5,7 +5,8 @@ namespace Multinoulli.Kernels;
 /// <summary>
 /// The target distribution t′ of one row, after label smoothing: t′ⱼ = (1 − ε)·tⱼ + ε·uⱼ, where t is the one-hot
 /// label or the caller's soft target and u is uniform over every class (or, when masked, over the classes whose
-/// logit is not −∞). Element-wise and scalar: used where the whole row is not the hot path.
+/// logit is not −∞). Element-wise and scalar: used for rows whose limits are written out (+∞ or all −∞ logits);
+/// the finite rows' sums are vectorised (<see cref="RowKernels{TSimd, TVector, T}"/>' target sums).
 /// </summary>
 internal readonly unsafe struct RowTargets<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
@@ -14,21 +15,13 @@ internal readonly unsafe struct RowTargets<T> where T : unmanaged, IBinaryFloati
     private readonly T* _weights;
     private readonly bool _masked;
 
-    public RowTargets(T* logits, int classes, int label, T* soft, T* weights, double smoothing, bool masked)
+    public RowTargets(int label, T* soft, T* weights, double smoothing, bool masked)
     {
         _soft = soft;
         _label = label;
         _weights = weights;
         _masked = masked;
         Smoothing = smoothing;
-        int support = classes;
-        if (masked && smoothing > 0)
-        {
-            support = 0;
-            for (int j = 0; j < classes; j++)
-                if (!T.IsNegativeInfinity(logits[j])) support++;
-        }
-        Uniform = support == 0 ? 0 : smoothing / support;
     }
 
     public double Smoothing { get; }
@@ -36,41 +29,17 @@ internal readonly unsafe struct RowTargets<T> where T : unmanaged, IBinaryFloati
     /// <summary>The integer label, or −1 with soft targets.</summary>
     public int Label => _label;
 
-    /// <summary>ε divided by the number of classes the uniform part covers.</summary>
-    public double Uniform { get; }
-
     public double Weight(int j) => _weights == null ? 1 : double.CreateTruncating(_weights[j]);
 
-    public double Target(int j, T logit)
+    /// <summary>ε divided by the number of classes the uniform part covers (<paramref name="support"/>), 0 when it covers none.</summary>
+    public double Uniform(double support) => support == 0 ? 0 : Smoothing / support;
+
+    private double Target(int j, T logit, double uniform)
     {
         double own = _soft != null
             ? (1 - Smoothing) * double.CreateTruncating(_soft[j])
             : j == _label ? 1 - Smoothing : 0;
-        return own + (_masked && T.IsNegativeInfinity(logit) ? 0 : Uniform);
-    }
-
-    /// <summary>
-    /// A = Σⱼ wⱼt′ⱼ (the row's weight) and C = Σⱼ wⱼt′ⱼ(shift − zⱼ) over t′ⱼ &gt; 0. The loss is A·log Σ exp(z − shift) + C:
-    /// every term of C is ≥ 0, so nothing cancels. A −∞ logit that the target covers makes C (and the loss) +∞.
-    /// </summary>
-    public (double Weight, double Gap) Sums(T* logits, int classes, double shift)
-    {
-        if (_soft == null && Smoothing == 0)
-        {
-            double w = Weight(_label);
-            return (w, w == 0 ? 0 : w * (shift - double.CreateTruncating(logits[_label])));
-        }
-        double weight = 0, gap = 0;
-        for (int j = 0; j < classes; j++)
-        {
-            double t = Target(j, logits[j]) * Weight(j);
-            if (t > 0)
-            {
-                weight += t;
-                gap += t * (shift - double.CreateTruncating(logits[j]));
-            }
-        }
-        return (weight, gap);
+        return own + (_masked && T.IsNegativeInfinity(logit) ? 0 : uniform);
     }
 
     /// <summary>
@@ -90,11 +59,19 @@ internal readonly unsafe struct RowTargets<T> where T : unmanaged, IBinaryFloati
             if (gradient != null) SpecialRows<T>.Fill(gradient, classes, T.NaN);
             return double.NaN;
         }
+        int support = classes;
+        if (_masked && Smoothing > 0)
+        {
+            support = 0;
+            for (int j = 0; j < classes; j++)
+                if (!T.IsNegativeInfinity(logits[j])) support++;
+        }
+        double uniform = Uniform(support);
         double share = 1.0 / infinities;
         double weight = 0, loss = 0;
         for (int j = 0; j < classes; j++)
         {
-            double t = Target(j, logits[j]) * Weight(j);
+            double t = Target(j, logits[j], uniform) * Weight(j);
             if (t > 0)
             {
                 weight += t;
@@ -105,7 +82,7 @@ internal readonly unsafe struct RowTargets<T> where T : unmanaged, IBinaryFloati
             for (int j = 0; j < classes; j++)
             {
                 double p = T.IsPositiveInfinity(logits[j]) ? share : 0;
-                double g = scale * (p * weight - Target(j, logits[j]) * Weight(j));
+                double g = scale * (p * weight - Target(j, logits[j], uniform) * Weight(j));
                 gradient[j] = T.CreateTruncating(g);
             }
         return loss;

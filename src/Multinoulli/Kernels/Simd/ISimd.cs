@@ -69,6 +69,19 @@ internal unsafe interface ISimd<TVector, T>
     static abstract double SumWide(TVector low, TVector high);
 
     /// <summary>
+    /// Adds a·b into two accumulators as <see cref="AddWide"/> does, the factors widened to float64 first (for
+    /// float), so the product neither rounds in T nor overflows.
+    /// </summary>
+    static abstract (TVector Low, TVector High) AddProductWide(TVector a, TVector b, TVector low, TVector high);
+
+    /// <summary>
+    /// Adds a·b·(shift − z) into two accumulators as <see cref="AddWide"/> does, where a·b &gt; 0 (0 elsewhere, so a
+    /// −∞ logit with a zero factor adds 0, not 0·∞), every factor widened to float64 first (for float): neither the
+    /// difference nor the products round in T or overflow.
+    /// </summary>
+    static abstract (TVector Low, TVector High) AddGapProductWide(TVector a, TVector b, TVector shift, TVector logits, TVector low, TVector high);
+
+    /// <summary>
     /// <paramref name="value"/> × 2ⁿ, where n is the integer kept in the low mantissa bits of
     /// <paramref name="shifted"/> = x + <see cref="VectorMath"/>'s shifter. Valid for n in [-2·bias, 1];
     /// the power is applied in two halves so results in the subnormal range round once, correctly.

@@ -125,6 +125,37 @@ internal readonly unsafe struct Simd256<T> : ISimd<Vector256<T>, T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector256<T> Low, Vector256<T> High) AddProductWide(Vector256<T> a, Vector256<T> b, Vector256<T> low, Vector256<T> high)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            var (a0, a1) = Vector256.Widen(a.AsSingle());
+            var (b0, b1) = Vector256.Widen(b.AsSingle());
+            return (Vector256.FusedMultiplyAdd(a0, b0, low.AsDouble()).As<double, T>(), Vector256.FusedMultiplyAdd(a1, b1, high.AsDouble()).As<double, T>());
+        }
+        return (Vector256.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), low.AsDouble()).As<double, T>(), high);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector256<T> Low, Vector256<T> High) AddGapProductWide(Vector256<T> a, Vector256<T> b, Vector256<T> shift, Vector256<T> logits, Vector256<T> low, Vector256<T> high)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            var (a0, a1) = Vector256.Widen(a.AsSingle());
+            var (b0, b1) = Vector256.Widen(b.AsSingle());
+            var (z0, z1) = Vector256.Widen(logits.AsSingle());
+            var s = Vector256.WidenLower(shift.AsSingle());
+            return ((low.AsDouble() + GapTerm(a0 * b0, s, z0)).As<double, T>(), (high.AsDouble() + GapTerm(a1 * b1, s, z1)).As<double, T>());
+        }
+        return ((low.AsDouble() + GapTerm(a.AsDouble() * b.AsDouble(), shift.AsDouble(), logits.AsDouble())).As<double, T>(), high);
+    }
+
+    /// <summary>weight·(shift − z) where weight &gt; 0, else 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<double> GapTerm(Vector256<double> weight, Vector256<double> shift, Vector256<double> z) =>
+        Vector256.ConditionalSelect(Vector256.GreaterThan(weight, Vector256<double>.Zero), weight * (shift - z), Vector256<double>.Zero);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double SumWide(Vector256<T> low, Vector256<T> high) =>
         typeof(T) == typeof(float)
             ? Vector256.Sum(low.AsDouble() + high.AsDouble())

@@ -118,6 +118,37 @@ internal readonly unsafe struct Simd512<T> : ISimd<Vector512<T>, T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector512<T> Low, Vector512<T> High) AddProductWide(Vector512<T> a, Vector512<T> b, Vector512<T> low, Vector512<T> high)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            var (a0, a1) = Vector512.Widen(a.AsSingle());
+            var (b0, b1) = Vector512.Widen(b.AsSingle());
+            return (Vector512.FusedMultiplyAdd(a0, b0, low.AsDouble()).As<double, T>(), Vector512.FusedMultiplyAdd(a1, b1, high.AsDouble()).As<double, T>());
+        }
+        return (Vector512.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), low.AsDouble()).As<double, T>(), high);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector512<T> Low, Vector512<T> High) AddGapProductWide(Vector512<T> a, Vector512<T> b, Vector512<T> shift, Vector512<T> logits, Vector512<T> low, Vector512<T> high)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            var (a0, a1) = Vector512.Widen(a.AsSingle());
+            var (b0, b1) = Vector512.Widen(b.AsSingle());
+            var (z0, z1) = Vector512.Widen(logits.AsSingle());
+            var s = Vector512.WidenLower(shift.AsSingle());
+            return ((low.AsDouble() + GapTerm(a0 * b0, s, z0)).As<double, T>(), (high.AsDouble() + GapTerm(a1 * b1, s, z1)).As<double, T>());
+        }
+        return ((low.AsDouble() + GapTerm(a.AsDouble() * b.AsDouble(), shift.AsDouble(), logits.AsDouble())).As<double, T>(), high);
+    }
+
+    /// <summary>weight·(shift − z) where weight &gt; 0, else 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<double> GapTerm(Vector512<double> weight, Vector512<double> shift, Vector512<double> z) =>
+        Vector512.ConditionalSelect(Vector512.GreaterThan(weight, Vector512<double>.Zero), weight * (shift - z), Vector512<double>.Zero);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double SumWide(Vector512<T> low, Vector512<T> high) =>
         typeof(T) == typeof(float)
             ? Vector512.Sum(low.AsDouble() + high.AsDouble())

@@ -76,17 +76,30 @@ internal readonly unsafe struct SimdScalar<T> : ISimd<T, T>
     public static T MaxAcross(T value) => value;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static (T Low, T High) AddWide(T value, T low, T high)
+    public static (T Low, T High) AddWide(T value, T low, T high) => AddDouble(double.CreateTruncating(value), low, high);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (T Low, T High) AddProductWide(T a, T b, T low, T high) =>
+        AddDouble(double.CreateTruncating(a) * double.CreateTruncating(b), low, high);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (T Low, T High) AddGapProductWide(T a, T b, T shift, T logits, T low, T high)
+    {
+        double weight = double.CreateTruncating(a) * double.CreateTruncating(b);
+        return AddDouble(weight > 0 ? weight * (double.CreateTruncating(shift) - double.CreateTruncating(logits)) : 0, low, high);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (T Low, T High) AddDouble(double value, T low, T high)
     {
         if (typeof(T) == typeof(float))
         {
             // A float "vector" of width one cannot hold a float64, so the running total's 64 bits are split
             // across the two accumulators: the low word in low, the high word in high.
-            double total = JoinBits(low, high) + Unsafe.BitCast<T, float>(value);
-            ulong bits = BitConverter.DoubleToUInt64Bits(total);
+            ulong bits = BitConverter.DoubleToUInt64Bits(JoinBits(low, high) + value);
             return (Unsafe.BitCast<uint, T>((uint)bits), Unsafe.BitCast<uint, T>((uint)(bits >> 32)));
         }
-        return (low + value, high);
+        return (low + T.CreateTruncating(value), high);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
