@@ -35,11 +35,11 @@ public sealed record SoftmaxOptions
     /// <summary>
     /// The most threads a batch call may use; −1 (the default) means every core. Small batches run on the
     /// calling thread whatever this says. When a batch (or a single distribution) has fewer rows than threads,
-    /// softmax, log-softmax and log-sum-exp split each row of at least 131,072 classes over the threads: its
-    /// parts' sums then meet in another order, so its outputs may differ from one thread's in the last bits (both
-    /// within the documented accuracy). Otherwise results do not depend on it. The other threads are the
-    /// library's own (one per core beyond the first), which spin for up to a millisecond after a call in case
-    /// another follows, then sleep.
+    /// every entry point (softmax, log-softmax, log-sum-exp, the smooth maximum and the backward passes) splits
+    /// each row of at least 131,072 classes over the threads: its parts' sums then meet in another order, so its
+    /// outputs may differ from one thread's in the last bits (both within the documented accuracy). Otherwise
+    /// results do not depend on it. The other threads are the library's own (one per core beyond the first),
+    /// which spin for up to a millisecond after a call in case another follows, then sleep.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is 0 or below −1.</exception>
     public int MaxDegreeOfParallelism

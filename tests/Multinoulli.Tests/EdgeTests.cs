@@ -425,6 +425,97 @@ public class LongRowTests
         Assert.Equal(expected, Softmax.LogSumExp(z, FourParts));
     }
 
+    /// <summary>
+    /// The smooth maximum of a long row splits too: one distribution and a batch of two rows, with −∞ logits, at
+    /// unit and other temperatures, match the float64 reference Σ pᵢzᵢ and one thread; special rows give the
+    /// documented values (NaN, +∞, and for an all −∞ row NaN, or −∞ when masked).
+    /// </summary>
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(0.7)]
+    public void Smooth_max_of_a_split_row_matches_the_reference_and_one_thread(double temperature)
+    {
+        const int length = 700_001;
+        var random = new Random(14);
+        var z = new float[2 * length];
+        for (int i = 0; i < z.Length; i++) z[i] = i % 501 == 3 ? float.NegativeInfinity : (float)(random.NextDouble() * 30 - 15);
+        var split = new float[2];
+        var serial = new float[2];
+        Softmax.SmoothMax(z, length, split, FourParts with { Temperature = temperature });
+        Softmax.SmoothMax(z, length, serial, new SoftmaxOptions { Temperature = temperature, MaxDegreeOfParallelism = 1 });
+        for (int row = 0; row < 2; row++)
+        {
+            var logits = Reference.Widen(z.AsSpan(row * length, length));
+            var (_, p, _) = Reference.Softmax([.. logits.Select(v => v / temperature)]);
+            double reference = 0;
+            for (int i = 0; i < length; i++)
+                if (p[i] > 0) reference += p[i] * logits[i];
+            Assert.True(AccuracyTests.Within(split[row], reference, 1e-6), $"row {row}: {split[row]} vs {reference}");
+            Assert.True(Math.Abs(split[row] - serial[row]) <= 1e-6 * Math.Max(1, Math.Abs(serial[row])), $"row {row}: split {split[row]}, serial {serial[row]}");
+        }
+        Assert.Equal(split[0], Softmax.SmoothMax(z.AsSpan(0, length), FourParts with { Temperature = temperature }));
+
+        Assert.True(float.IsNaN(Softmax.SmoothMax(RowWith(float.NaN, 999_000), FourParts)));
+        Assert.Equal(float.PositiveInfinity, Softmax.SmoothMax(RowWith(float.PositiveInfinity, 999_000), FourParts));
+        var masked = Enumerable.Repeat(float.NegativeInfinity, 300_000).ToArray();
+        Assert.True(float.IsNaN(Softmax.SmoothMax(masked, FourParts)));
+        Assert.Equal(float.NegativeInfinity, Softmax.SmoothMax(masked, FourParts with { Masked = true }));
+    }
+
+    /// <summary>
+    /// The backward passes of a long row split too (the row's sum in parts, then each part written): softmax's
+    /// p ⊙ (g − pᵀg)/T and log-softmax's (g − p·Σg)/T match the float64 reference and one thread, in place over
+    /// the output gradient and not; a fully masked row gets a zero gradient when masked.
+    /// </summary>
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void Backward_passes_of_a_split_row_match_the_reference_and_one_thread(bool logarithm, bool inPlace)
+    {
+        const int length = 300_007;
+        const double temperature = 0.8;
+        var random = new Random(15);
+        var z = Enumerable.Range(0, length).Select(i => i % 777 == 5 ? float.NegativeInfinity : (float)(random.NextDouble() * 20 - 10)).ToArray();
+        var upstream = Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var outputs = new float[length];
+        var options = FourParts with { Temperature = temperature };
+        if (logarithm) Softmax.LogProbabilities(z, outputs, options);
+        else Softmax.Probabilities(z, outputs, options);
+        // The reference from the float outputs the pass is given: p = exp(y) or p itself.
+        var p = outputs.Select(v => logarithm ? Math.Exp(v) : v).ToArray();
+        double dot = 0, total = 0;
+        for (int i = 0; i < length; i++)
+        {
+            dot += p[i] * upstream[i];
+            total += upstream[i];
+        }
+        var results = new List<float[]>();
+        foreach (int degree in new[] { 4, 1 })
+        {
+            var passOptions = new SoftmaxOptions { Temperature = temperature, MaxDegreeOfParallelism = degree };
+            var gradient = (float[])upstream.Clone();
+            var destination = inPlace ? gradient : new float[length];
+            if (logarithm) Softmax.LogProbabilitiesBackward(outputs, gradient, length, destination, passOptions);
+            else Softmax.ProbabilitiesBackward(outputs, gradient, length, destination, passOptions);
+            for (int i = 0; i < length; i++)
+            {
+                double expected = logarithm ? (upstream[i] - p[i] * total) / temperature : p[i] * (upstream[i] - dot) / temperature;
+                double size = logarithm ? (Math.Abs(upstream[i]) + p[i] * Math.Abs(total)) / temperature : p[i] * (Math.Abs(upstream[i]) + Math.Abs(dot)) / temperature;
+                Assert.True(Math.Abs(destination[i] - expected) <= 1e-6 * size + 1e-37, $"threads {degree}, class {i}: {destination[i]} vs {expected}");
+            }
+            results.Add(destination);
+        }
+        for (int i = 0; i < length; i++)
+            Assert.True(Math.Abs(results[0][i] - results[1][i]) <= 1e-6 * Math.Abs(results[1][i]) + 1e-37, $"class {i}: split {results[0][i]}, serial {results[1][i]}");
+
+        var masked = Enumerable.Repeat(float.NegativeInfinity, length).ToArray();
+        var zero = Enumerable.Repeat(3f, length).ToArray();
+        Softmax.LogProbabilitiesBackward(masked, upstream, length, zero, FourParts with { Masked = true });
+        Assert.All(zero, v => Assert.Equal(0f, v));
+    }
+
     [Fact]
     public void A_fully_masked_long_row_follows_the_masking_option()
     {

@@ -17,8 +17,11 @@ internal unsafe interface IRowKernels<T> where T : unmanaged, IBinaryFloatingPoi
     void LogSumExp(T* logits, T* destination, int rows, int classes, double temperature);
     T LongLogSumExp(T* logits, int length, double temperature, int degree);
     void SmoothMax(T* logits, T* destination, int rows, int classes, double temperature, bool masked);
+    T LongSmoothMax(T* logits, int length, double temperature, bool masked, int degree);
     void ProbabilitiesBackward(T* probabilities, T* outputGradient, T* destination, int rows, int classes, double temperature);
+    void ProbabilitiesBackwardLongRow(T* probabilities, T* outputGradient, T* destination, int length, double temperature, int degree);
     void LogProbabilitiesBackward(T* logProbabilities, T* outputGradient, T* destination, int rows, int classes, double temperature, bool masked);
+    void LogProbabilitiesBackwardLongRow(T* logProbabilities, T* outputGradient, T* destination, int length, double temperature, bool masked, int degree);
     void CrossEntropy(T* logits, int rows, int classes, int* labels, T* targets, in CrossEntropySettings<T> settings, T* gradient, double* losses, bool streaming = false);
     double CrossEntropyLongRow(T* logits, int classes, int* label, T* target, in CrossEntropySettings<T> settings, T* gradient, int degree);
 }
@@ -49,8 +52,17 @@ internal sealed unsafe class WidthKernels<TSimd, TVector, T>(string name) : IRow
     public void SmoothMax(T* logits, T* destination, int rows, int classes, double temperature, bool masked) =>
         RowKernels<TSimd, TVector, T>.SmoothMax(logits, destination, rows, classes, temperature, masked);
 
+    public T LongSmoothMax(T* logits, int length, double temperature, bool masked, int degree) =>
+        RowKernels<TSimd, TVector, T>.LongSmoothMax(logits, length, temperature, masked, degree);
+
     public void ProbabilitiesBackward(T* probabilities, T* outputGradient, T* destination, int rows, int classes, double temperature) =>
         RowKernels<TSimd, TVector, T>.ProbabilitiesBackward(probabilities, outputGradient, destination, rows, classes, temperature);
+
+    public void ProbabilitiesBackwardLongRow(T* probabilities, T* outputGradient, T* destination, int length, double temperature, int degree) =>
+        RowKernels<TSimd, TVector, T>.ProbabilitiesBackwardLongRow(probabilities, outputGradient, destination, length, temperature, degree);
+
+    public void LogProbabilitiesBackwardLongRow(T* logProbabilities, T* outputGradient, T* destination, int length, double temperature, bool masked, int degree) =>
+        RowKernels<TSimd, TVector, T>.LogProbabilitiesBackwardLongRow(logProbabilities, outputGradient, destination, length, temperature, masked, degree);
 
     public void LogProbabilitiesBackward(T* logProbabilities, T* outputGradient, T* destination, int rows, int classes, double temperature, bool masked) =>
         RowKernels<TSimd, TVector, T>.LogProbabilitiesBackward(logProbabilities, outputGradient, destination, rows, classes, temperature, masked);

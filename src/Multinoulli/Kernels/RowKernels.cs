@@ -929,32 +929,72 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
         double inverse = 1 / temperature;
-        int width = TSimd.Count;
         for (int row = 0; row < rows; row++)
         {
             T* z = logits + (nint)row * classes;
             var statistics = Statistics<TArgument>(z, classes, inverse);
-            if (statistics.Kind != RowKind.Finite)
-            {
-                destination[row] = statistics.Kind == RowKind.AllMasked
-                    ? (masked ? T.NegativeInfinity : T.NaN)
-                    : SpecialRows<T>.LogNormalizer(statistics.Kind, z, classes);
-                continue;
-            }
-            // Σ pᵢzᵢ = max + Σ pᵢ(zᵢ − max): every term is ≤ 0, so the result never exceeds the max, and a
-            // −∞ logit (pᵢ = 0) adds 0 rather than 0·∞.
-            var maximum = TSimd.Create(T.CreateTruncating(statistics.Max));
-            var probability = TArgument.Create(T.CreateTruncating(statistics.Max), T.Zero, inverse);
-            var zero = TSimd.Create(T.Zero);
-            var sumLow = zero;
-            var sumHigh = zero;
-            int i = 0;
-            for (; i <= classes - width; i += width)
-                (sumLow, sumHigh) = TSimd.AddWide(WeightedGap(TSimd.Load(z + i), probability, maximum, zero), sumLow, sumHigh);
-            if (i < classes)
-                (sumLow, sumHigh) = TSimd.AddWide(WeightedGap(TSimd.LoadTail(z + i, classes - i, T.NegativeInfinity), probability, maximum, zero), sumLow, sumHigh);
-            destination[row] = T.CreateTruncating(statistics.Max + TSimd.SumWide(sumLow, sumHigh) / statistics.SumExp);
+            destination[row] = statistics.Kind == RowKind.Finite
+                ? T.CreateTruncating(statistics.Max + WeightedGapSum<TArgument>(z, classes, statistics.Max, inverse) / statistics.SumExp)
+                : SpecialSmoothMax(statistics.Kind, z, classes, masked);
         }
+    }
+
+    /// <summary>
+    /// The smooth maximum of one long row on <paramref name="degree"/> threads: pass one's parts combined, then
+    /// Σ pᵢ(zᵢ − max) summed in parts and added in part order.
+    /// </summary>
+    public static T LongSmoothMax(T* logits, int length, double temperature, bool masked, int degree) =>
+        temperature == 1
+            ? LongSmoothMax<ShiftArgument<TSimd, TVector, T>>(logits, length, 1, masked, degree)
+            : LongSmoothMax<ShiftScaleArgument<TSimd, TVector, T>>(logits, length, 1 / temperature, masked, degree);
+
+    private static T LongSmoothMax<TArgument>(T* logits, int length, double inverse, bool masked, int degree)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+    {
+        var statistics = LongStatistics<TArgument>(logits, length, inverse, degree);
+        if (statistics.Kind != RowKind.Finite) return SpecialSmoothMax(statistics.Kind, logits, length, masked);
+        var grid = new ChunkGrid(null, length);
+        int parts = PartCount(degree, grid.Count);
+        var sums = new double[parts];
+        nint z = (nint)logits;
+        double max = statistics.Max;
+        RowParallel.Run(parts, degree, part =>
+        {
+            var (start, end, _) = Part(part, parts, grid, length);
+            sums[part] = WeightedGapSumPart<TArgument>((T*)z + start, end - start, max, inverse);
+        });
+        return T.CreateTruncating(max + sums.Sum() / statistics.SumExp);
+    }
+
+    /// <summary>The smooth maximum of a row whose statistics are special: +∞ or NaN as log-sum-exp gives, and for an all −∞ row NaN, or −∞ when masked.</summary>
+    private static T SpecialSmoothMax(RowKind kind, T* logits, int length, bool masked) =>
+        kind == RowKind.AllMasked ? (masked ? T.NegativeInfinity : T.NaN) : SpecialRows<T>.LogNormalizer(kind, logits, length);
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static double WeightedGapSumPart<TArgument>(T* logits, int count, double max, double inverse)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T> =>
+        WeightedGapSum<TArgument>(logits, count, max, inverse);
+
+    /// <summary>
+    /// Σ exp((z − max)/T)·(z − max) in float64. With it, Σ pᵢzᵢ = max + Σ pᵢ(zᵢ − max): every term is ≤ 0, so the
+    /// result never exceeds the max, and a −∞ logit (pᵢ = 0) adds 0 rather than 0·∞.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double WeightedGapSum<TArgument>(T* z, int count, double max, double inverse)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+    {
+        int width = TSimd.Count;
+        var maximum = TSimd.Create(T.CreateTruncating(max));
+        var probability = TArgument.Create(T.CreateTruncating(max), T.Zero, inverse);
+        var zero = TSimd.Create(T.Zero);
+        var sumLow = zero;
+        var sumHigh = zero;
+        int i = 0;
+        for (; i <= count - width; i += width)
+            (sumLow, sumHigh) = TSimd.AddWide(WeightedGap(TSimd.Load(z + i), probability, maximum, zero), sumLow, sumHigh);
+        if (i < count)
+            (sumLow, sumHigh) = TSimd.AddWide(WeightedGap(TSimd.LoadTail(z + i, count - i, T.NegativeInfinity), probability, maximum, zero), sumLow, sumHigh);
+        return TSimd.SumWide(sumLow, sumHigh);
     }
 
     /// <summary>exp((z − max)/T)·(z − max), with 0 where the exponential is 0.</summary>
@@ -1252,30 +1292,12 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void ProbabilitiesBackward(T* probabilities, T* outputGradient, T* destination, int rows, int classes, double temperature)
     {
-        int width = TSimd.Count;
-        var inverse = TSimd.Create(T.CreateTruncating(1 / temperature));
         for (int row = 0; row < rows; row++)
         {
             nint offset = (nint)row * classes;
             T* p = probabilities + offset;
             T* g = outputGradient + offset;
-            T* d = destination + offset;
-            var low = TSimd.Create(T.Zero);
-            var high = low;
-            int i = 0;
-            for (; i <= classes - width; i += width)
-                (low, high) = TSimd.AddWide(TSimd.Multiply(TSimd.Load(p + i), TSimd.Load(g + i)), low, high);
-            if (i < classes)
-                (low, high) = TSimd.AddWide(TSimd.Multiply(TSimd.LoadTail(p + i, classes - i, T.Zero), TSimd.LoadTail(g + i, classes - i, T.Zero)), low, high);
-            var dot = TSimd.Create(T.CreateTruncating(TSimd.SumWide(low, high)));
-            for (i = 0; i <= classes - width; i += width)
-                TSimd.Store(d + i, TSimd.Multiply(TSimd.Multiply(TSimd.Load(p + i), TSimd.Subtract(TSimd.Load(g + i), dot)), inverse));
-            if (i < classes)
-            {
-                int rest = classes - i;
-                var value = TSimd.Multiply(TSimd.Multiply(TSimd.LoadTail(p + i, rest, T.Zero), TSimd.Subtract(TSimd.LoadTail(g + i, rest, T.Zero), dot)), inverse);
-                TSimd.StoreTail(d + i, rest, value);
-            }
+            ScaleProbabilities(p, g, destination + offset, classes, Dot(p, g, classes), temperature);
         }
     }
 
@@ -1286,43 +1308,156 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void LogProbabilitiesBackward(T* logProbabilities, T* outputGradient, T* destination, int rows, int classes, double temperature, bool masked)
     {
-        int width = TSimd.Count;
-        var inverse = TSimd.Create(T.CreateTruncating(1 / temperature));
-        var zero = TSimd.Create(T.Zero);
-        var negativeInfinity = TSimd.Create(T.NegativeInfinity);
         for (int row = 0; row < rows; row++)
         {
             nint offset = (nint)row * classes;
             T* y = logProbabilities + offset;
             T* g = outputGradient + offset;
-            T* d = destination + offset;
-            var low = zero;
-            var high = zero;
-            var allMasked = true;
-            int i = 0;
-            for (; i <= classes - width; i += width)
-            {
-                (low, high) = TSimd.AddWide(TSimd.Load(g + i), low, high);
-                allMasked &= TSimd.All(TSimd.Equal(TSimd.Load(y + i), negativeInfinity));
-            }
-            if (i < classes)
-            {
-                (low, high) = TSimd.AddWide(TSimd.LoadTail(g + i, classes - i, T.Zero), low, high);
-                allMasked &= TSimd.All(TSimd.Equal(TSimd.LoadTail(y + i, classes - i, T.NegativeInfinity), negativeInfinity));
-            }
-            if (masked && allMasked)
-            {
-                SpecialRows<T>.Fill(d, classes, T.Zero);
-                continue;
-            }
-            var total = TSimd.Create(T.CreateTruncating(TSimd.SumWide(low, high)));
-            for (i = 0; i <= classes - width; i += width)
-                TSimd.Store(d + i, LogBackward(TSimd.Load(y + i), TSimd.Load(g + i), total, inverse, zero));
-            if (i < classes)
-            {
-                int rest = classes - i;
-                TSimd.StoreTail(d + i, rest, LogBackward(TSimd.LoadTail(y + i, rest, T.NegativeInfinity), TSimd.LoadTail(g + i, rest, T.Zero), total, inverse, zero));
-            }
+            double total = GradientSum(y, g, classes, out bool allMasked);
+            if (masked && allMasked) SpecialRows<T>.Fill(destination + offset, classes, T.Zero);
+            else ScaleLogProbabilities(y, g, destination + offset, classes, total, temperature);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ProbabilitiesBackward"/> of one long row on <paramref name="degree"/> threads: pᵀg summed in
+    /// parts (added in part order), then each part written. Safe in place: every part is read before any is written.
+    /// </summary>
+    public static void ProbabilitiesBackwardLongRow(T* probabilities, T* outputGradient, T* destination, int length, double temperature, int degree)
+    {
+        var grid = new ChunkGrid(destination, length);
+        int parts = PartCount(degree, grid.Count);
+        var dots = new double[parts];
+        nint p = (nint)probabilities, g = (nint)outputGradient, d = (nint)destination;
+        RowParallel.Run(parts, degree, part =>
+        {
+            var (start, end, _) = Part(part, parts, grid, length);
+            dots[part] = DotPart((T*)p + start, (T*)g + start, end - start);
+        });
+        double dot = dots.Sum();
+        RowParallel.Run(parts, degree, part =>
+        {
+            var (start, end, _) = Part(part, parts, grid, length);
+            ScaleProbabilitiesPart((T*)p + start, (T*)g + start, (T*)d + start, end - start, dot, temperature);
+        });
+    }
+
+    /// <summary>
+    /// <see cref="LogProbabilitiesBackward"/> of one long row on <paramref name="degree"/> threads: Σg and whether
+    /// every y is −∞ found in parts, then each part written.
+    /// </summary>
+    public static void LogProbabilitiesBackwardLongRow(T* logProbabilities, T* outputGradient, T* destination, int length, double temperature, bool masked, int degree)
+    {
+        var grid = new ChunkGrid(destination, length);
+        int parts = PartCount(degree, grid.Count);
+        var sums = new double[parts];
+        var allMasked = new bool[parts];
+        nint y = (nint)logProbabilities, g = (nint)outputGradient, d = (nint)destination;
+        RowParallel.Run(parts, degree, part =>
+        {
+            var (start, end, _) = Part(part, parts, grid, length);
+            sums[part] = GradientSumPart((T*)y + start, (T*)g + start, end - start, out allMasked[part]);
+        });
+        if (masked && allMasked.All(m => m))
+        {
+            SpecialRows<T>.Fill(destination, length, T.Zero);
+            return;
+        }
+        double total = sums.Sum();
+        RowParallel.Run(parts, degree, part =>
+        {
+            var (start, end, _) = Part(part, parts, grid, length);
+            ScaleLogProbabilitiesPart((T*)y + start, (T*)g + start, (T*)d + start, end - start, total, temperature);
+        });
+    }
+
+    // The parts of a split row run in a lambda, which the tiered JIT compiles: each goes through a method of its
+    // own, compiled once with full optimisation, that inlines the loop.
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static double DotPart(T* p, T* g, int count) => Dot(p, g, count);
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void ScaleProbabilitiesPart(T* p, T* g, T* d, int count, double dot, double temperature) =>
+        ScaleProbabilities(p, g, d, count, dot, temperature);
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static double GradientSumPart(T* y, T* g, int count, out bool allMasked) => GradientSum(y, g, count, out allMasked);
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void ScaleLogProbabilitiesPart(T* y, T* g, T* d, int count, double total, double temperature) =>
+        ScaleLogProbabilities(y, g, d, count, total, temperature);
+
+    /// <summary>pᵀg, each product in T, summed in float64.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Dot(T* p, T* g, int count)
+    {
+        int width = TSimd.Count;
+        var low = TSimd.Create(T.Zero);
+        var high = low;
+        int i = 0;
+        for (; i <= count - width; i += width)
+            (low, high) = TSimd.AddWide(TSimd.Multiply(TSimd.Load(p + i), TSimd.Load(g + i)), low, high);
+        if (i < count)
+            (low, high) = TSimd.AddWide(TSimd.Multiply(TSimd.LoadTail(p + i, count - i, T.Zero), TSimd.LoadTail(g + i, count - i, T.Zero)), low, high);
+        return TSimd.SumWide(low, high);
+    }
+
+    /// <summary>d = p ⊙ (g − dot) / temperature.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScaleProbabilities(T* p, T* g, T* d, int count, double dot, double temperature)
+    {
+        int width = TSimd.Count;
+        var inverse = TSimd.Create(T.CreateTruncating(1 / temperature));
+        var common = TSimd.Create(T.CreateTruncating(dot));
+        int i = 0;
+        for (; i <= count - width; i += width)
+            TSimd.Store(d + i, TSimd.Multiply(TSimd.Multiply(TSimd.Load(p + i), TSimd.Subtract(TSimd.Load(g + i), common)), inverse));
+        if (i < count)
+        {
+            int rest = count - i;
+            TSimd.StoreTail(d + i, rest, TSimd.Multiply(TSimd.Multiply(TSimd.LoadTail(p + i, rest, T.Zero), TSimd.Subtract(TSimd.LoadTail(g + i, rest, T.Zero), common)), inverse));
+        }
+    }
+
+    /// <summary>Σg in float64, and whether every y is −∞.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double GradientSum(T* y, T* g, int count, out bool allMasked)
+    {
+        int width = TSimd.Count;
+        var negativeInfinity = TSimd.Create(T.NegativeInfinity);
+        var low = TSimd.Create(T.Zero);
+        var high = low;
+        allMasked = true;
+        int i = 0;
+        for (; i <= count - width; i += width)
+        {
+            (low, high) = TSimd.AddWide(TSimd.Load(g + i), low, high);
+            allMasked &= TSimd.All(TSimd.Equal(TSimd.Load(y + i), negativeInfinity));
+        }
+        if (i < count)
+        {
+            (low, high) = TSimd.AddWide(TSimd.LoadTail(g + i, count - i, T.Zero), low, high);
+            allMasked &= TSimd.All(TSimd.Equal(TSimd.LoadTail(y + i, count - i, T.NegativeInfinity), negativeInfinity));
+        }
+        return TSimd.SumWide(low, high);
+    }
+
+    /// <summary>d = (g − exp(y)·total) / temperature.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScaleLogProbabilities(T* y, T* g, T* d, int count, double total, double temperature)
+    {
+        int width = TSimd.Count;
+        var inverse = TSimd.Create(T.CreateTruncating(1 / temperature));
+        var zero = TSimd.Create(T.Zero);
+        var sum = TSimd.Create(T.CreateTruncating(total));
+        int i = 0;
+        for (; i <= count - width; i += width)
+            TSimd.Store(d + i, LogBackward(TSimd.Load(y + i), TSimd.Load(g + i), sum, inverse, zero));
+        if (i < count)
+        {
+            int rest = count - i;
+            TSimd.StoreTail(d + i, rest, LogBackward(TSimd.LoadTail(y + i, rest, T.NegativeInfinity), TSimd.LoadTail(g + i, rest, T.Zero), sum, inverse, zero));
         }
     }
 

@@ -57,10 +57,8 @@ internal static unsafe class SoftmaxCore<T> where T : unmanaged, IBinaryFloating
     public static T SmoothMax(ReadOnlySpan<T> logits, SoftmaxOptions? options)
     {
         if (logits.IsEmpty) ThrowHelper.EmptyInput(nameof(logits));
-        options ??= SoftmaxOptions.Default;
         T result = default;
-        fixed (T* source = logits)
-            Dispatch<T>.Best.SmoothMax(source, &result, 1, logits.Length, options.Temperature, options.Masked);
+        PerRow(logits, logits.Length, new Span<T>(&result, 1), options, Reduction.SmoothMax);
         return result;
     }
 
@@ -78,11 +76,13 @@ internal static unsafe class SoftmaxCore<T> where T : unmanaged, IBinaryFloating
         fixed (T* source = logits)
         fixed (T* target = destination)
         {
-            if (reduction == Reduction.LogSumExp && RowParallel.SplitsEachRow(rows, classes, degree))
+            if (RowParallel.SplitsEachRow(rows, classes, degree))
             {
                 // Fewer rows than cores: split each row instead, as softmax does.
                 for (int row = 0; row < rows; row++)
-                    target[row] = Dispatch<T>.Best.LongLogSumExp(source + (nint)row * classes, classes, temperature, degree);
+                    target[row] = reduction == Reduction.LogSumExp
+                        ? Dispatch<T>.Best.LongLogSumExp(source + (nint)row * classes, classes, temperature, degree)
+                        : Dispatch<T>.Best.LongSmoothMax(source + (nint)row * classes, classes, temperature, masked, degree);
                 return;
             }
             nint z = (nint)source, d = (nint)target;
@@ -111,10 +111,24 @@ internal static unsafe class SoftmaxCore<T> where T : unmanaged, IBinaryFloating
         options ??= SoftmaxOptions.Default;
         double temperature = options.Temperature;
         bool masked = options.Masked;
+        int degree = RowParallel.Degree(options.MaxDegreeOfParallelism);
         fixed (T* y = outputs)
         fixed (T* g = outputGradient)
         fixed (T* target = destination)
         {
+            if (RowParallel.SplitsEachRow(rows, classes, degree))
+            {
+                // Fewer rows than cores: split each row instead, as the forward pass does.
+                for (int row = 0; row < rows; row++)
+                {
+                    nint offset = (nint)row * classes;
+                    if (kind == Backward.Probabilities)
+                        Dispatch<T>.Best.ProbabilitiesBackwardLongRow(y + offset, g + offset, target + offset, classes, temperature, degree);
+                    else
+                        Dispatch<T>.Best.LogProbabilitiesBackwardLongRow(y + offset, g + offset, target + offset, classes, temperature, masked, degree);
+                }
+                return;
+            }
             nint a = (nint)y, b = (nint)g, d = (nint)target;
             RowParallel.For(rows, classes, options.MaxDegreeOfParallelism, (first, count) =>
             {
