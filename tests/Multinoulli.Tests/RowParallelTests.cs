@@ -83,30 +83,6 @@ public class RowParallelTests
         Assert.Equal(outer.Length * 8, total);
     }
 
-    /// <summary>
-    /// Two tasks that each wait for the other to start can only finish if a helper takes one: the caller alone
-    /// would wait forever in the first. Run right after another run (the helper still spinning) and after the
-    /// helper has gone to sleep, so both hand-overs are exercised; a lost wake-up fails here by timing out.
-    /// </summary>
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void A_helper_takes_the_next_run_whether_it_is_spinning_or_asleep(bool afterSleep)
-    {
-        if (Environment.ProcessorCount < 2) return;
-        for (int repeat = 0; repeat < 10; repeat++)
-        {
-            if (afterSleep) Thread.Sleep(3 * RowParallel.HelperLinger);
-            int started = 0, alone = 0;
-            RowParallel.Run(2, 2, _ =>
-            {
-                Interlocked.Increment(ref started);
-                if (!SpinWait.SpinUntil(() => Volatile.Read(ref started) == 2, TimeSpan.FromSeconds(10))) Interlocked.Increment(ref alone);
-            });
-            Assert.True(alone == 0, $"repeat {repeat}: the second task never started beside the first");
-        }
-    }
-
     [Fact]
     public void A_long_row_split_over_threads_still_matches_the_single_thread_result()
     {
@@ -126,6 +102,41 @@ public class RowParallelTests
                 sum += two[i];
             }
             Assert.InRange(sum, 1 - 1e-5, 1 + 1e-5);
+        }
+    }
+}
+
+/// <summary>Tests that need the fork-join's helper threads to themselves: run after the parallel ones, one at a time.</summary>
+[CollectionDefinition(nameof(HelperCollection), DisableParallelization = true)]
+public class HelperCollection;
+
+[Collection(nameof(HelperCollection))]
+public class HelperTests
+{
+    /// <summary>
+    /// Two tasks that each wait for the other to start can only finish if a helper takes one: the caller alone
+    /// would wait forever in the first. Run right after another run (the helper still spinning) and after the
+    /// helper has gone to sleep, so both hand-overs are exercised; a lost wake-up fails here by timing out. Alone:
+    /// while other tests' runs keep the one helper of a two-core machine busy with a job already waiting, a
+    /// run's post finds the slot full and its caller rightly does both tasks itself (it failed that way in
+    /// about half the suite's runs once more tests split long rows).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_helper_takes_the_next_run_whether_it_is_spinning_or_asleep(bool afterSleep)
+    {
+        if (Environment.ProcessorCount < 2) return;
+        for (int repeat = 0; repeat < 10; repeat++)
+        {
+            if (afterSleep) Thread.Sleep(3 * RowParallel.HelperLinger);
+            int started = 0, alone = 0;
+            RowParallel.Run(2, 2, _ =>
+            {
+                Interlocked.Increment(ref started);
+                if (!SpinWait.SpinUntil(() => Volatile.Read(ref started) == 2, TimeSpan.FromSeconds(10))) Interlocked.Increment(ref alone);
+            });
+            Assert.True(alone == 0, $"repeat {repeat}: the second task never started beside the first");
         }
     }
 }
