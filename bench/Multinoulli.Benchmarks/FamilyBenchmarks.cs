@@ -33,17 +33,13 @@ public class FamilyBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _rows = int.Parse(Shape.Split('x')[0]);
-        _classes = int.Parse(Shape.Split('x')[1]);
-        var random = new Random(42);
-        _logits = new float[(long)_rows * _classes];
+        (_rows, _classes) = Batches.Parse(Shape);
+        (_logits, _labels) = Batches.Draw(_rows, _classes);
         _output = new float[_logits.Length];
         _perRow = new float[_rows];
-        for (int i = 0; i < _logits.Length; i++) _logits[i] = (float)(random.NextDouble() * 20 - 10);
         // Soft targets: each row a distribution (a teacher's probabilities).
         _targets = new float[_logits.Length];
         Softmax.Probabilities(_logits.Select(z => z * 0.5f).ToArray(), _classes, _targets);
-        _labels = Enumerable.Range(0, _rows).Select(_ => random.Next(_classes)).ToArray();
         _plain = new CrossEntropyOptions { MaxDegreeOfParallelism = Threads };
         _smoothed = _plain with { LabelSmoothing = 0.1 };
         _softmax = new SoftmaxOptions { MaxDegreeOfParallelism = Threads };

@@ -34,13 +34,9 @@ public class KernelBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _rows = int.Parse(Shape.Split('x')[0]);
-        _classes = int.Parse(Shape.Split('x')[1]);
-        var random = new Random(42);
-        _logits = new float[(long)_rows * _classes];
+        (_rows, _classes) = Batches.Parse(Shape);
+        (_logits, _labels) = Batches.Draw(_rows, _classes);
         _output = new float[_logits.Length];
-        for (int i = 0; i < _logits.Length; i++) _logits[i] = (float)(random.NextDouble() * 20 - 10);
-        _labels = Enumerable.Range(0, _rows).Select(_ => random.Next(_classes)).ToArray();
         _softmax = new SoftmaxOptions { MaxDegreeOfParallelism = Threads };
         _crossEntropy = new CrossEntropyOptions { MaxDegreeOfParallelism = Threads };
     }
