@@ -1182,6 +1182,8 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         var one = TSimd.Create(T.One);
         var maximum = TSimd.Create(shift);
         var negativeInfinity = TSimd.Create(T.NegativeInfinity);
+        var minusHalf = TSimd.Create(T.CreateTruncating(-0.5));
+        var halfMaximum = TSimd.Create(shift / T.CreateTruncating(2));
         TVector targetWeightLow = zero, targetWeightHigh = zero, targetGapLow = zero, targetGapHigh = zero;
         TVector coveredWeightLow = zero, coveredWeightHigh = zero, coveredGapLow = zero, coveredGapHigh = zero, coveredLow = zero, coveredHigh = zero;
         for (int i = 0; i < count; i += width)
@@ -1201,13 +1203,24 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
                 var covered = TSimd.Equal(z, z);
                 if (masked) covered = TSimd.Select(TSimd.Equal(z, negativeInfinity), zero, covered);
                 var share = TSimd.Select(covered, one, zero);
-                (coveredGapLow, coveredGapHigh) = TSimd.AddGapProductWide(w, share, maximum, z, coveredGapLow, coveredGapHigh);
-                if (weights != null) (coveredWeightLow, coveredWeightHigh) = TSimd.AddProductWide(w, share, coveredWeightLow, coveredWeightHigh);
+                if (weights == null)
+                {
+                    // Unweighted, a covered term is max − z itself: taken as max/2 − z/2 in T (one rounding; the
+                    // halves cannot overflow), widened once and doubled at the end.
+                    var halfGap = TSimd.MultiplyAdd(z, minusHalf, halfMaximum);
+                    (coveredGapLow, coveredGapHigh) = TSimd.AddWide(TSimd.Select(covered, halfGap, zero), coveredGapLow, coveredGapHigh);
+                }
+                else
+                {
+                    (coveredGapLow, coveredGapHigh) = TSimd.AddGapProductWide(w, share, maximum, z, coveredGapLow, coveredGapHigh);
+                    (coveredWeightLow, coveredWeightHigh) = TSimd.AddProductWide(w, share, coveredWeightLow, coveredWeightHigh);
+                }
                 if (masked) (coveredLow, coveredHigh) = TSimd.AddWide(share, coveredLow, coveredHigh);
             }
         }
+        double coveredGap = TSimd.SumWide(coveredGapLow, coveredGapHigh) * (weights == null ? 2 : 1);
         return new TargetSums(TSimd.SumWide(targetWeightLow, targetWeightHigh), TSimd.SumWide(targetGapLow, targetGapHigh),
-            TSimd.SumWide(coveredWeightLow, coveredWeightHigh), TSimd.SumWide(coveredGapLow, coveredGapHigh), TSimd.SumWide(coveredLow, coveredHigh));
+            TSimd.SumWide(coveredWeightLow, coveredWeightHigh), coveredGap, TSimd.SumWide(coveredLow, coveredHigh));
     }
 
     /// <summary>
