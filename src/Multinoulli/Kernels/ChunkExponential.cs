@@ -146,6 +146,13 @@ internal readonly struct ChunkExponential<TSimd, TVector, T>
         return TSimd.AddWide(TSimd.Add(TSimd.Add(e0, e1), TSimd.Add(e2, e3)), low, high);
     }
 
+    /// <summary>
+    /// exp(z − s) of one vector that <see cref="Covers"/> accepts, with the fast form's error (the shift's own
+    /// lane within it of 1, not exactly 1): for values used one by one, not summed into a normaliser.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TVector Of(TVector logits) => Reduced(logits);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private TVector AtShift(TVector logits, TVector exponentials) => TSimd.Select(TSimd.Equal(logits, _shift), TSimd.Create(T.One), exponentials);
 

@@ -1268,29 +1268,40 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             var rowWeightVector = TSimd.Create(T.CreateTruncating(rowWeight));
             var uniformVector = TSimd.Create(T.CreateTruncating(uniform));
             var keepVector = TSimd.Create(T.CreateTruncating(keep));
+            // The fast exponential where the row's maximum is within its range and a vector within 85 of it; the
+            // exact one elsewhere (and for the tail).
+            bool fast = ChunkExponential<TSimd, TVector, T>.TryCreate(shift, out var exponential);
             int i = 0;
             for (; i <= count - width; i += width)
             {
                 var w = weights == null ? TSimd.Create(T.One) : TSimd.Load(weights + i);
                 var t = soft == null ? TSimd.Create(T.Zero) : TSimd.Load(soft + i);
-                TSimd.Store(g + i, TargetGradient(TSimd.Load(z + i), t, w, probability, rowWeightVector, uniformVector, keepVector, scaleVector, masked));
+                var logits = TSimd.Load(z + i);
+                var e = fast && exponential.Covers(logits, logits) ? exponential.Of(logits) : Exact(logits, probability);
+                TSimd.Store(g + i, TargetGradient(logits, e, t, w, rowWeightVector, uniformVector, keepVector, scaleVector, masked));
             }
             if (i < count)
             {
                 int rest = count - i;
                 var w = weights == null ? TSimd.Create(T.One) : TSimd.LoadTail(weights + i, rest, T.Zero);
                 var t = soft == null ? TSimd.Create(T.Zero) : TSimd.LoadTail(soft + i, rest, T.Zero);
-                TSimd.StoreTail(g + i, rest, TargetGradient(TSimd.LoadTail(z + i, rest, T.NegativeInfinity), t, w, probability, rowWeightVector, uniformVector, keepVector, scaleVector, masked));
+                var logits = TSimd.LoadTail(z + i, rest, T.NegativeInfinity);
+                TSimd.StoreTail(g + i, rest, TargetGradient(logits, Exact(logits, probability), t, w, rowWeightVector, uniformVector, keepVector, scaleVector, masked));
             }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static TVector Exact(TVector logits, ShiftArgument<TSimd, TVector, T> probability)
+        {
+            probability.Compute(logits, out var hi, out var lo);
+            return VectorMath.Exp<TSimd, TVector, T>(hi, lo);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVector TargetGradient(TVector logits, TVector soft, TVector weights, ShiftArgument<TSimd, TVector, T> probability,
+    private static TVector TargetGradient(TVector logits, TVector e, TVector soft, TVector weights,
         TVector rowWeight, TVector uniform, TVector keep, TVector scale, bool masked)
     {
-        probability.Compute(logits, out var hi, out var lo);
-        var e = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
         var share = masked
             ? TSimd.Select(TSimd.Equal(logits, TSimd.Create(T.NegativeInfinity)), TSimd.Create(T.Zero), uniform)
             : uniform;
