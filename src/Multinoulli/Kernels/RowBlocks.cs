@@ -267,6 +267,7 @@ internal static unsafe class RowBlocks
     /// (bit r for row r), those whose Σ is in range. The pipelined path takes a block when all 16 are, so a row's
     /// output does not depend on the path that wrote it. The other rows' outputs are meaningless.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static int ProbabilitiesRows(float* logits, float* destination, int classes, byte* scratch)
     {
         var plan = BlockPlan.For(classes);
@@ -274,6 +275,7 @@ internal static unsafe class RowBlocks
         return classes == 10 ? OneBlock<TenClasses>(logits, destination, plan, kept) : OneBlock<AnyClasses>(logits, destination, plan, kept);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static int OneBlock<TBlock>(float* logits, float* destination, BlockPlan plan, Vector512<float>* kept)
         where TBlock : struct, IBlock
     {
@@ -288,6 +290,7 @@ internal static unsafe class RowBlocks
     /// cross-entropy blocks compute their gradient. All 16 rows are written; returns the rows it holds good (bit r
     /// for row r), those with a finite maximum and a finite ρ (no NaN).
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static int ShiftedProbabilitiesRows(float* logits, float* destination, int classes, byte* scratch)
     {
         var plan = BlockPlan.For(classes);
