@@ -1160,7 +1160,8 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     /// <summary>
     /// What a target row's loss is made of, over part of a row: Σ w·t and Σ w·t·(max − z) over the soft target
     /// (terms with w·t = 0 left out, so a −∞ logit that the target does not cover adds 0, not 0·∞), and Σ w,
-    /// Σ w·(max − z) and the count over the classes that the uniform part covers.
+    /// Σ w·(max − z) and the count over the classes that the uniform part covers (Σ w is left 0 without class
+    /// weights, where it equals the count, and the count 0 unless masked, where it is every class).
     /// </summary>
     private readonly record struct TargetSums(double TargetWeight, double TargetGap, double CoveredWeight, double CoveredGap, double Covered)
     {
