@@ -617,6 +617,27 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     }
 
     /// <summary>
+    /// A long row of <paramref name="length"/> cut for <paramref name="degree"/> threads at the chunk boundaries of
+    /// <paramref name="grid"/>, as <see cref="LongRow(T*, T*, int, double, bool, int, bool)"/> cuts it: what the
+    /// other split kernels share.
+    /// </summary>
+    private readonly struct RowParts(ChunkGrid grid, int length, int degree)
+    {
+        public int Count { get; } = PartCount(degree, grid.Count);
+
+        /// <summary>body(part, start, count) for every part, on the threads (<see cref="RowParallel.Run"/>).</summary>
+        public void Run(Action<int, int, int> body)
+        {
+            var (cut, whole, parts) = (grid, length, Count);
+            RowParallel.Run(parts, degree, part =>
+            {
+                var (start, end, _) = Part(part, parts, cut, whole);
+                body(part, start, end - start);
+            });
+        }
+    }
+
+    /// <summary>
     /// One row's statistics from its parts': NaN outranks +∞, which outranks everything; the sums are brought to
     /// the common maximum, max over parts, before adding.
     /// </summary>
@@ -897,15 +918,10 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     private static RowStatistics LongStatistics<TArgument>(T* logits, int length, double inverse, int degree)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
-        var grid = new ChunkGrid(null, length);
-        int parts = PartCount(degree, grid.Count);
-        var partStatistics = new RowStatistics[parts];
+        var parts = new RowParts(new ChunkGrid(null, length), length, degree);
+        var partStatistics = new RowStatistics[parts.Count];
         nint z = (nint)logits;
-        RowParallel.Run(parts, degree, part =>
-        {
-            var (start, end, _) = Part(part, parts, grid, length);
-            partStatistics[part] = Statistics<TArgument>((T*)z + start, end - start, inverse);
-        });
+        parts.Run((part, start, count) => partStatistics[part] = Statistics<TArgument>((T*)z + start, count, inverse));
         return Combine(partStatistics, inverse);
     }
 
@@ -953,16 +969,11 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     {
         var statistics = LongStatistics<TArgument>(logits, length, inverse, degree);
         if (statistics.Kind != RowKind.Finite) return SpecialSmoothMax(statistics.Kind, logits, length, masked);
-        var grid = new ChunkGrid(null, length);
-        int parts = PartCount(degree, grid.Count);
-        var sums = new double[parts];
+        var parts = new RowParts(new ChunkGrid(null, length), length, degree);
+        var sums = new double[parts.Count];
         nint z = (nint)logits;
         double max = statistics.Max;
-        RowParallel.Run(parts, degree, part =>
-        {
-            var (start, end, _) = Part(part, parts, grid, length);
-            sums[part] = WeightedGapSumPart<TArgument>((T*)z + start, end - start, max, inverse);
-        });
+        parts.Run((part, start, count) => sums[part] = WeightedGapSumPart<TArgument>((T*)z + start, count, max, inverse));
         return T.CreateTruncating(max + sums.Sum() / statistics.SumExp);
     }
 
@@ -1130,7 +1141,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         T* weights = settings.Weights;
         bool smoothed = settings.Smoothing > 0, masked = settings.Masked;
         var sums = degree > 1
-            ? SplitTargetSums(z, soft, weights, classes, shift, smoothed, masked, new ChunkGrid(g, classes), degree)
+            ? SplitTargetSums(z, soft, weights, shift, smoothed, masked, new RowParts(new ChunkGrid(g, classes), classes, degree))
             : SumTargets(z, soft, weights, classes, shift, smoothed, masked);
 
         double keep = 1 - settings.Smoothing;
@@ -1225,21 +1236,17 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     }
 
     /// <summary>
-    /// <see cref="SumTargets"/> of a long row, its parts on <paramref name="degree"/> threads, added in part order.
+    /// <see cref="SumTargets"/> of a long row, over <paramref name="parts"/>, added in part order.
     /// A method of its own, so that the closure is only allocated for a split row, not for every row of a batch.
     /// </summary>
-    private static TargetSums SplitTargetSums(T* z, T* soft, T* weights, int classes, T shift, bool smoothed, bool masked, ChunkGrid grid, int degree)
+    private static TargetSums SplitTargetSums(T* z, T* soft, T* weights, T shift, bool smoothed, bool masked, RowParts parts)
     {
-        int parts = PartCount(degree, grid.Count);
-        var partSums = new TargetSums[parts];
+        var partSums = new TargetSums[parts.Count];
         nint zp = (nint)z, tp = (nint)soft, wp = (nint)weights;
-        RowParallel.Run(parts, degree, part =>
-        {
-            var (start, end, _) = Part(part, parts, grid, classes);
-            partSums[part] = SumTargets((T*)zp + start, tp == 0 ? null : (T*)tp + start, wp == 0 ? null : (T*)wp + start, end - start, shift, smoothed, masked);
-        });
+        parts.Run((part, start, count) => partSums[part] =
+            SumTargets((T*)zp + start, tp == 0 ? null : (T*)tp + start, wp == 0 ? null : (T*)wp + start, count, shift, smoothed, masked));
         var sums = partSums[0];
-        for (int part = 1; part < parts; part++) sums = sums.Plus(partSums[part]);
+        for (int part = 1; part < partSums.Length; part++) sums = sums.Plus(partSums[part]);
         return sums;
     }
 
@@ -1249,15 +1256,10 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         /// <summary><see cref="Write"/> over a long row, cut as <see cref="LongRow(T*, T*, int, double, bool, int, bool)"/> cuts it, on <paramref name="degree"/> threads.</summary>
         public void WriteSplit(T* z, T* g, T* soft, T* weights, int classes, int degree)
         {
-            var grid = new ChunkGrid(g, classes);
-            int parts = PartCount(degree, grid.Count);
             nint zp = (nint)z, gp = (nint)g, tp = (nint)soft, wp = (nint)weights;
             var self = this;
-            RowParallel.Run(parts, degree, part =>
-            {
-                var (start, end, _) = Part(part, parts, grid, classes);
-                self.Write((T*)zp + start, (T*)gp + start, tp == 0 ? null : (T*)tp + start, wp == 0 ? null : (T*)wp + start, end - start);
-            });
+            new RowParts(new ChunkGrid(g, classes), classes, degree).Run((_, start, count) =>
+                self.Write((T*)zp + start, (T*)gp + start, tp == 0 ? null : (T*)tp + start, wp == 0 ? null : (T*)wp + start, count));
         }
 
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -1350,21 +1352,12 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     /// </summary>
     public static void ProbabilitiesBackwardLongRow(T* probabilities, T* outputGradient, T* destination, int length, double temperature, int degree)
     {
-        var grid = new ChunkGrid(destination, length);
-        int parts = PartCount(degree, grid.Count);
-        var dots = new double[parts];
+        var parts = new RowParts(new ChunkGrid(destination, length), length, degree);
+        var dots = new double[parts.Count];
         nint p = (nint)probabilities, g = (nint)outputGradient, d = (nint)destination;
-        RowParallel.Run(parts, degree, part =>
-        {
-            var (start, end, _) = Part(part, parts, grid, length);
-            dots[part] = DotPart((T*)p + start, (T*)g + start, end - start);
-        });
+        parts.Run((part, start, count) => dots[part] = DotPart((T*)p + start, (T*)g + start, count));
         double dot = dots.Sum();
-        RowParallel.Run(parts, degree, part =>
-        {
-            var (start, end, _) = Part(part, parts, grid, length);
-            ScaleProbabilitiesPart((T*)p + start, (T*)g + start, (T*)d + start, end - start, dot, temperature);
-        });
+        parts.Run((_, start, count) => ScaleProbabilitiesPart((T*)p + start, (T*)g + start, (T*)d + start, count, dot, temperature));
     }
 
     /// <summary>
@@ -1373,27 +1366,18 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     /// </summary>
     public static void LogProbabilitiesBackwardLongRow(T* logProbabilities, T* outputGradient, T* destination, int length, double temperature, bool masked, int degree)
     {
-        var grid = new ChunkGrid(destination, length);
-        int parts = PartCount(degree, grid.Count);
-        var sums = new double[parts];
-        var allMasked = new bool[parts];
+        var parts = new RowParts(new ChunkGrid(destination, length), length, degree);
+        var sums = new double[parts.Count];
+        var allMasked = new bool[parts.Count];
         nint y = (nint)logProbabilities, g = (nint)outputGradient, d = (nint)destination;
-        RowParallel.Run(parts, degree, part =>
-        {
-            var (start, end, _) = Part(part, parts, grid, length);
-            sums[part] = GradientSumPart((T*)y + start, (T*)g + start, end - start, out allMasked[part]);
-        });
+        parts.Run((part, start, count) => sums[part] = GradientSumPart((T*)y + start, (T*)g + start, count, out allMasked[part]));
         if (masked && allMasked.All(m => m))
         {
             SpecialRows<T>.Fill(destination, length, T.Zero);
             return;
         }
         double total = sums.Sum();
-        RowParallel.Run(parts, degree, part =>
-        {
-            var (start, end, _) = Part(part, parts, grid, length);
-            ScaleLogProbabilitiesPart((T*)y + start, (T*)g + start, (T*)d + start, end - start, total, temperature);
-        });
+        parts.Run((_, start, count) => ScaleLogProbabilitiesPart((T*)y + start, (T*)g + start, (T*)d + start, count, total, temperature));
     }
 
     // The parts of a split row run in a lambda, which the tiered JIT compiles: each goes through a method of its

@@ -46,19 +46,16 @@ internal static unsafe class SoftmaxCore<T> where T : unmanaged, IBinaryFloating
         }
     }
 
-    public static T LogSumExp(ReadOnlySpan<T> logits, SoftmaxOptions? options)
-    {
-        if (logits.IsEmpty) ThrowHelper.EmptyInput(nameof(logits));
-        T result = default;
-        PerRow(logits, logits.Length, new Span<T>(&result, 1), options, Reduction.LogSumExp);
-        return result;
-    }
+    public static T LogSumExp(ReadOnlySpan<T> logits, SoftmaxOptions? options) => OneRow(logits, options, Reduction.LogSumExp);
 
-    public static T SmoothMax(ReadOnlySpan<T> logits, SoftmaxOptions? options)
+    public static T SmoothMax(ReadOnlySpan<T> logits, SoftmaxOptions? options) => OneRow(logits, options, Reduction.SmoothMax);
+
+    /// <summary>One distribution's reduction: the batch path with a single row, so a long row splits as a batch's does.</summary>
+    private static T OneRow(ReadOnlySpan<T> logits, SoftmaxOptions? options, Reduction reduction)
     {
         if (logits.IsEmpty) ThrowHelper.EmptyInput(nameof(logits));
         T result = default;
-        PerRow(logits, logits.Length, new Span<T>(&result, 1), options, Reduction.SmoothMax);
+        PerRow(logits, logits.Length, new Span<T>(&result, 1), options, reduction);
         return result;
     }
 
