@@ -248,13 +248,60 @@ public class AccuracyTests
             kernels.CrossEntropy(z, z.Length, c.UsesSoft ? null : [c.Label], soft, weights, c.Smoothing, c.Masked, gradient, losses);
             var (loss, expected, size) = Reference.CrossEntropy(Back(z), c.Label, soft is null ? null : Back(soft), weights is null ? null : Back(weights), c.Smoothing, c.Masked);
             string what = $"{kernels}, {(c.UsesSoft ? "soft" : $"label {c.Label}")}, ε {c.Smoothing}, masked {c.Masked}, weighted {c.Weighted}, logits [{string.Join(", ", z.Take(8))}]";
-            Assert.True(Within(losses[0], loss, tolerance), $"{what}: loss {losses[0]:R} vs {loss:R}");
-            for (int j = 0; j < z.Length; j++)
-            {
-                double actual = double.CreateTruncating(gradient[j]);
-                Assert.True(Math.Abs(actual - expected[j]) <= tolerance * size[j] + floor, $"{what}: ∂/∂z{j} {actual:R} vs {expected[j]:R}");
-            }
+            AssertCrossEntropy(what, losses[0], gradient, loss, expected, size, tolerance, floor);
         });
+    }
+
+    /// <summary>
+    /// Evenly smoothed labels (no weights, no mask) take the label's kernels, which sum Σ (max − z) in pass one,
+    /// chunk by chunk: rows of up to 20,000 classes (ten chunks of float), whose maximum grows along the row,
+    /// with huge spreads and now and then a −∞ logit (an infinite loss), in place and not, match the reference.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(FloatWidths))]
+    public void Evenly_smoothed_cross_entropy_of_long_rows_matches_the_float64_reference_in_float(string width) =>
+        CheckSmoothedRows(Widths<float>.All().Single(w => w.Name == width), tolerance: 1e-6, floor: 1e-35);
+
+    [Theory]
+    [MemberData(nameof(DoubleWidths))]
+    public void Evenly_smoothed_cross_entropy_of_long_rows_matches_the_float64_reference_in_double(string width) =>
+        CheckSmoothedRows(Widths<double>.All().Single(w => w.Name == width), tolerance: 1e-13, floor: 1e-300);
+
+    private static readonly Gen<(double[] Logits, int Label, double Smoothing, bool InPlace)> SmoothedRows =
+        from row in Generators.Row(20_000, withNegativeInfinity: false)
+        from rise in Gen.OneOf(0.0, 1.0, 30.0, 1e6)
+        from hole in Gen.Int[0, 3 * row.Length]
+        from label in Gen.Int[0, row.Length - 1]
+        from smoothing in Gen.OneOf(0.1, 0.4, 0.95)
+        from inPlace in Gen.Bool
+        select (row.Select((v, j) => j == hole ? double.NegativeInfinity : Math.Clamp(v + rise * j / row.Length, -3.4e38, 3.4e38)).ToArray(),
+            label, smoothing, inPlace);
+
+    private static void CheckSmoothedRows<T>(Widths<T>.Width kernels, double tolerance, double floor)
+        where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
+    {
+        SmoothedRows.Sample(c =>
+        {
+            var z = c.Logits.Select(T.CreateTruncating).ToArray();
+            var (loss, expected, size) = Reference.CrossEntropy([.. z.Select(double.CreateTruncating)], c.Label, null, null, c.Smoothing, masked: false);
+            var gradient = c.InPlace ? z : new T[z.Length];
+            var losses = new double[1];
+            kernels.CrossEntropy(z, z.Length, [c.Label], null, null, c.Smoothing, false, gradient, losses);
+            string what = $"{kernels}, {z.Length} classes, label {c.Label}, ε {c.Smoothing}, in place {c.InPlace}, logits [{string.Join(", ", c.Logits.Take(8))}]";
+            AssertCrossEntropy(what, losses[0], gradient, loss, expected, size, tolerance, floor);
+        }, iter: 40);
+    }
+
+    /// <summary>The loss within tolerance·max(1, |reference|), each partial derivative within tolerance × its size (<see cref="Reference.CrossEntropy"/>) plus a floor.</summary>
+    private static void AssertCrossEntropy<T>(string what, double actualLoss, T[] gradient, double loss, double[] expected, double[] size, double tolerance, double floor)
+        where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
+    {
+        Assert.True(Within(actualLoss, loss, tolerance), $"{what}: loss {actualLoss:R} vs {loss:R}");
+        for (int j = 0; j < gradient.Length; j++)
+        {
+            double actual = double.CreateTruncating(gradient[j]);
+            Assert.True(Math.Abs(actual - expected[j]) <= tolerance * size[j] + floor, $"{what}: ∂/∂z{j} {actual:R} vs {expected[j]:R}");
+        }
     }
 
     /// <summary>|actual − expected| ≤ tolerance·max(1, |expected|); a reference beyond the type's range must come back as that infinity.</summary>

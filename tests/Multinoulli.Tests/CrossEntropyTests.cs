@@ -167,11 +167,13 @@ public class MaskingTests
         var perRow = new float[512];
         var plain = new CrossEntropyOptions { MaxDegreeOfParallelism = 1 };
         var smoothed = plain with { LabelSmoothing = 0.1, Masked = true };
+        var evenly = plain with { LabelSmoothing = 0.1 };
         var one = new SoftmaxOptions { MaxDegreeOfParallelism = 1 };
         var calls = new (string Name, Action<int> Call)[]
         {
             ("labels", rows => CrossEntropy.LossAndGradient(z.AsSpan(0, rows * classes), classes, labels.AsSpan(0, rows), output, plain)),
             ("smoothing", rows => CrossEntropy.LossAndGradient(z.AsSpan(0, rows * classes), classes, labels.AsSpan(0, rows), output, smoothed)),
+            ("even smoothing", rows => CrossEntropy.LossAndGradient(z.AsSpan(0, rows * classes), classes, labels.AsSpan(0, rows), output, evenly)),
             ("soft targets", rows => CrossEntropy.LossAndGradient(z.AsSpan(0, rows * classes), classes, soft.AsSpan(0, rows * classes), output, plain)),
             ("soft loss", rows => CrossEntropy.Loss(z.AsSpan(0, rows * classes), classes, soft.AsSpan(0, rows * classes), plain)),
             ("softmax", rows => Softmax.Probabilities(z.AsSpan(0, rows * classes), classes, output, one)),

@@ -325,12 +325,16 @@ public class LongRowTests
     /// <summary>
     /// Soft targets and label smoothing split a long row too: its statistics, target sums and gradient each run
     /// over the threads. Masked, with class weights and with −∞ logits (covered by no target), in place and not,
-    /// loss and gradient match one thread and the float64 reference.
+    /// loss and gradient match one thread and the float64 reference. So does smoothing spread evenly (no weights,
+    /// no mask), which takes the label's kernels and sums Σ (max − z) in each part's pass one: its row has logits
+    /// of −1e4 instead of −∞, and a maximum that grows along the row.
     /// </summary>
     [Theory]
-    [InlineData(true, false)]
-    [InlineData(false, true)]
-    public void Soft_or_smoothed_cross_entropy_of_a_split_row_matches_the_reference_and_one_thread(bool soft, bool inPlace)
+    [InlineData(true, false, false)]
+    [InlineData(false, true, false)]
+    [InlineData(false, true, true)]
+    [InlineData(false, false, true)]
+    public void Soft_or_smoothed_cross_entropy_of_a_split_row_matches_the_reference_and_one_thread(bool soft, bool inPlace, bool evenly)
     {
         var random = new Random(13);
         const int length = 300_007, label = 123_457;
@@ -338,16 +342,17 @@ public class LongRowTests
         var targets = new float[length];
         for (int i = 0; i < length; i++)
         {
-            z[i] = i % 1000 == 7 ? float.NegativeInfinity : (float)(random.NextDouble() * 40 - 20);
+            z[i] = i % 1000 != 7 ? (float)(random.NextDouble() * 40 - 20 + (evenly ? 30.0 * i / length : 0))
+                : evenly ? -1e4f : float.NegativeInfinity;
             targets[i] = float.IsNegativeInfinity(z[i]) ? 0 : (float)random.NextDouble();
         }
-        var weights = Enumerable.Range(0, length).Select(i => 0.5 + i % 3).ToArray();
+        double[]? weights = evenly ? null : [.. Enumerable.Range(0, length).Select(i => 0.5 + i % 3)];
         var (expectedLoss, expected, size) = Reference.CrossEntropy(Reference.Widen(z), label, soft ? Reference.Widen(targets) : null,
-            [.. weights.Select(w => (double)(float)w)], soft ? 0 : 0.1, masked: true);
+            weights is null ? null : [.. weights.Select(w => (double)(float)w)], soft ? 0 : 0.1, masked: !evenly);
         var losses = new List<double>();
         foreach (int degree in new[] { 4, 1 })
         {
-            var options = new CrossEntropyOptions { ClassWeights = weights, LabelSmoothing = soft ? 0 : 0.1, Masked = true, Reduction = Reduction.Sum, MaxDegreeOfParallelism = degree };
+            var options = new CrossEntropyOptions { ClassWeights = weights, LabelSmoothing = soft ? 0 : 0.1, Masked = !evenly, Reduction = Reduction.Sum, MaxDegreeOfParallelism = degree };
             var gradient = inPlace ? (float[])z.Clone() : new float[length];
             double loss = soft
                 ? CrossEntropy.LossAndGradient(inPlace ? gradient : z, length, targets, gradient, options)

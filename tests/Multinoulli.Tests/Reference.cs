@@ -97,7 +97,8 @@ internal static class Reference
         var (log, p, _) = Softmax(z);
         int support = masked ? z.Count(v => !double.IsNegativeInfinity(v)) : z.Length;
         var target = new double[z.Length];
-        double weight = 0, loss = 0;
+        // Compensated: thousands of ε/n shares would otherwise drift by 1e-13 in double.
+        Multinoulli.Kernels.CompensatedSum weightSum = default, lossSum = default;
         for (int j = 0; j < z.Length; j++)
         {
             double own = soft is null ? (j == label ? 1 - smoothing : 0) : (1 - smoothing) * soft[j];
@@ -105,10 +106,11 @@ internal static class Reference
             target[j] = (own + uniform) * (weights is null ? 1 : weights[j]);
             if (target[j] > 0)
             {
-                weight += target[j];
-                loss += target[j] * -log[j];
+                weightSum.Add(target[j]);
+                lossSum.Add(target[j] * -log[j]);
             }
         }
+        double weight = weightSum.Value, loss = lossSum.Value;
         var gradient = new double[z.Length];
         var size = new double[z.Length];
         for (int j = 0; j < z.Length; j++)

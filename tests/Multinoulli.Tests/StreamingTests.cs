@@ -84,35 +84,52 @@ public class StreamingTests
         Assert.Equal(expectedLog, inPlace);
     }
 
-    [Fact]
-    public void Streamed_cross_entropy_matches_row_by_row_losses_and_gradients()
+    /// <summary>
+    /// Streamed cross-entropy, plain and evenly smoothed (which sums Σ (max − z) in the same loop), gives each row
+    /// the loss and gradient of the single-row path, and of the float64 reference where the row is finite; in place
+    /// it gives the same bits.
+    /// </summary>
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.1)]
+    public void Streamed_cross_entropy_matches_row_by_row_losses_and_gradients(double smoothing)
     {
         var z = Batch();
         var random = new Random(7);
         var labels = Enumerable.Range(0, Rows).Select(_ => random.Next(Classes)).ToArray();
         labels[9] = -100; // ignored
-        var options = new CrossEntropyOptions { Reduction = Reduction.Sum, IgnoreLabel = -100 };
+        var options = new CrossEntropyOptions { Reduction = Reduction.Sum, IgnoreLabel = -100, LabelSmoothing = smoothing };
+        var losses = new float[Rows];
         var gradient = new float[z.Length];
-        double total = CrossEntropy.LossAndGradient(z, Classes, labels, gradient, options);
+        CrossEntropy.RowLossesAndGradient(z, Classes, labels, losses, gradient, options);
         var inPlace = (float[])z.Clone();
-        double totalInPlace = CrossEntropy.LossAndGradient(inPlace, Classes, labels, inPlace, options);
-        Assert.Equal(total, totalInPlace);
+        var lossesInPlace = new float[Rows];
+        CrossEntropy.RowLossesAndGradient(inPlace, Classes, labels, lossesInPlace, inPlace, options);
+        Assert.Equal(losses, lossesInPlace);
         Assert.Equal(gradient, inPlace);
 
-        double expected = 0;
         var rowGradient = new float[Classes];
         for (int r = 0; r < Rows; r++)
         {
             var row = z.AsSpan(r * Classes, Classes);
-            double loss = CrossEntropy.LossAndGradient(row, Classes, [labels[r]], rowGradient, options);
-            string where = $"row {r} (kind {r % 11}), label {labels[r]}";
-            if (double.IsNaN(loss)) Assert.True(double.IsNaN(total), where);
-            else expected += loss;
+            float loss = (float)CrossEntropy.LossAndGradient(row, Classes, [labels[r]], rowGradient, options);
+            string where = $"ε {smoothing}, row {r} (kind {r % 11}), label {labels[r]}";
+            Assert.True(Same(losses[r], loss, 1e-6), $"{where}: streamed loss {losses[r]} vs single row {loss}");
+            // Smoothing takes ε/n off every class: the difference is relative to the two terms, not to what is left.
+            double uniform = smoothing / Classes;
             for (int j = 0; j < Classes; j++)
-                Assert.True(Same(gradient[r * Classes + j], rowGradient[j], 1e-6) || Math.Abs(gradient[r * Classes + j] - rowGradient[j]) <= 1e-12,
-                    $"{where}, class {j}: streamed gradient {gradient[r * Classes + j]} vs single row {rowGradient[j]}");
+            {
+                float streamed = gradient[r * Classes + j], single = rowGradient[j];
+                Assert.True(streamed.Equals(single) || Math.Abs(streamed - single) <= 1e-6 * (Math.Max(Math.Abs(streamed), Math.Abs(single)) + uniform) + 1e-12,
+                    $"{where}, class {j}: streamed gradient {streamed} vs single row {single}");
+            }
+            if (!AllFinite(row) || labels[r] < 0) continue;
+            var (expectedLoss, expected, size) = Reference.CrossEntropy(Reference.Widen(row), labels[r], null, null, smoothing, masked: false);
+            Assert.True(AccuracyTests.Within(losses[r], expectedLoss, 1e-6, float.MaxValue), $"{where}: loss {losses[r]} vs reference {expectedLoss}");
+            for (int j = 0; j < Classes; j++)
+                Assert.True(Math.Abs(gradient[r * Classes + j] - expected[j]) <= 1e-6 * size[j] + 1e-35,
+                    $"{where}, class {j}: gradient {gradient[r * Classes + j]} vs reference {expected[j]}");
         }
-        if (!double.IsNaN(total)) Assert.Equal(expected, total, 1e-6 * Math.Abs(expected));
     }
 
     private static bool AllFinite(ReadOnlySpan<float> row)

@@ -14,8 +14,17 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     /// </summary>
     private interface IStreamedRows
     {
-        /// <summary>Pass one keeps the gaps z − max and pass two adds an offset; otherwise it keeps exponentials and pass two multiplies.</summary>
+        /// <summary>
+        /// Pass one keeps the gaps z − max and pass two adds the operand; otherwise it keeps exponentials and pass two
+        /// multiplies by the operand and adds <see cref="Offset"/>.
+        /// </summary>
         static abstract bool KeepsGaps { get; }
+
+        /// <summary>Pass one also sums Σ (max − z) (<see cref="RowStatistics.Gaps"/>), for label smoothing's loss.</summary>
+        static abstract bool SumsGaps { get; }
+
+        /// <summary>What pass two adds to every exponential times the operand (0 but for label smoothing).</summary>
+        T Offset { get; }
 
         /// <summary>False for a row to be done by <see cref="General"/> from the start.</summary>
         bool Streams(int row);
@@ -44,7 +53,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         {
             T* current = Scratch(0), previous = Scratch(1);
             int pendingRow = -1;
-            T pendingOperand = T.Zero;
+            T pendingOperand = T.Zero, offset = job.Offset;
             T nextMax = ChunkMax(logits, classes);
             for (int row = 0; row < rows; row++)
             {
@@ -53,14 +62,14 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
                 T max = nextMax;
                 if (!job.Streams(row) || !ChunkExponential<TSimd, TVector, T>.TryCreate(max, out var fast))
                 {
-                    Drain<TRows>(previous, destination, classes, ref pendingRow, pendingOperand, job);
+                    Drain<TRows>(previous, destination, classes, ref pendingRow, pendingOperand, offset, job);
                     job.General(row);
                     nextMax = ChunkMax(next, classes);
                     continue;
                 }
                 // Nothing pending: the drain stream rewrites the spare buffer, which costs one row's bandwidth once.
                 T* drain = pendingRow >= 0 ? destination + (nint)pendingRow * classes : previous;
-                double sum = FusedPass<TRows>(z, next, current, previous, drain, classes, fast, pendingOperand, out nextMax);
+                double sum = FusedPass<TRows>(z, next, current, previous, drain, classes, max, fast, pendingOperand, offset, out nextMax, out double gaps);
                 if (pendingRow >= 0) job.Written(pendingRow);
                 pendingRow = -1;
                 if (double.IsNaN(sum))
@@ -68,36 +77,41 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
                     job.General(row);
                     continue;
                 }
-                pendingOperand = job.Operand(row, new RowStatistics(RowKind.Finite, double.CreateTruncating(max), sum));
+                pendingOperand = job.Operand(row, new RowStatistics(RowKind.Finite, double.CreateTruncating(max), sum) { Gaps = gaps });
                 pendingRow = row;
                 T* swap = current;
                 current = previous;
                 previous = swap;
             }
-            Drain<TRows>(previous, destination, classes, ref pendingRow, pendingOperand, job);
+            Drain<TRows>(previous, destination, classes, ref pendingRow, pendingOperand, offset, job);
         }
         FenceStreaming(true);
     }
 
     /// <summary>
     /// One step of <see cref="StreamRows{TRows}"/>: Σ exp(z − s) of row <paramref name="z"/> (keeping exponentials
-    /// or gaps in <paramref name="kept"/>), the maximum of <paramref name="next"/>, and the pending row's output,
-    /// <paramref name="drain"/> = <paramref name="previous"/> op <paramref name="operand"/>, in one loop.
+    /// or gaps in <paramref name="kept"/>, and summing Σ (s − z) into <paramref name="gaps"/> when the job asks), the
+    /// maximum of <paramref name="next"/>, and the pending row's output, <paramref name="drain"/> =
+    /// <paramref name="previous"/> op (<paramref name="operand"/>, <paramref name="offset"/>), in one loop.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static double FusedPass<TRows>(T* z, T* next, T* kept, T* previous, T* drain, int length,
-        ChunkExponential<TSimd, TVector, T> exponential, T operand, out T nextMax)
+    private static double FusedPass<TRows>(T* z, T* next, T* kept, T* previous, T* drain, int length, T shift,
+        ChunkExponential<TSimd, TVector, T> exponential, T operand, T offset, out T nextMax, out double gaps)
         where TRows : struct, IStreamedRows
     {
         int width = TSimd.Count;
         // The drain runs `head` elements ahead so that its streaming stores are aligned.
         int misaligned = (int)((nuint)drain % (nuint)(width * sizeof(T))) / sizeof(T);
         int head = misaligned == 0 ? 0 : Math.Min(width - misaligned, length);
-        DrainPart<TRows>(previous, drain, head, operand);
+        DrainPart<TRows>(previous, drain, head, operand, offset);
 
         var o = TSimd.Create(operand);
+        var a = TSimd.Create(offset);
         var low = TSimd.Create(T.Zero);
         var high = low;
+        // Σ (z − s), which is ≤ 0: the four gaps of a group are added in T (two roundings of the group's own sum) and widened once.
+        var gapLow = low;
+        var gapHigh = low;
         var max0 = TSimd.Create(T.NegativeInfinity);
         var max1 = max0;
         T* source = previous + head;
@@ -118,44 +132,52 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             TSimd.Store(kept + i + width, TRows.KeepsGaps ? exponential.Gap(z1) : e1);
             TSimd.Store(kept + i + 2 * width, TRows.KeepsGaps ? exponential.Gap(z2) : e2);
             TSimd.Store(kept + i + 3 * width, TRows.KeepsGaps ? exponential.Gap(z3) : e3);
-            TSimd.StoreStreaming(target + i, Apply<TRows>(TSimd.Load(source + i), o));
-            TSimd.StoreStreaming(target + i + width, Apply<TRows>(TSimd.Load(source + i + width), o));
-            TSimd.StoreStreaming(target + i + 2 * width, Apply<TRows>(TSimd.Load(source + i + 2 * width), o));
-            TSimd.StoreStreaming(target + i + 3 * width, Apply<TRows>(TSimd.Load(source + i + 3 * width), o));
+            if (TRows.SumsGaps)
+            {
+                var group = TSimd.Add(TSimd.Add(exponential.Gap(z0), exponential.Gap(z1)), TSimd.Add(exponential.Gap(z2), exponential.Gap(z3)));
+                (gapLow, gapHigh) = TSimd.AddWide(group, gapLow, gapHigh);
+            }
+            TSimd.StoreStreaming(target + i, Apply<TRows>(TSimd.Load(source + i), o, a));
+            TSimd.StoreStreaming(target + i + width, Apply<TRows>(TSimd.Load(source + i + width), o, a));
+            TSimd.StoreStreaming(target + i + 2 * width, Apply<TRows>(TSimd.Load(source + i + 2 * width), o, a));
+            TSimd.StoreStreaming(target + i + 3 * width, Apply<TRows>(TSimd.Load(source + i + 3 * width), o, a));
         }
 
         // Each stream's remainder on its own: a few vectors, or the rest of a row that left the fast range. The
         // loop's values are reduced first, so that none is live across the calls (the JIT would keep it in memory
         // throughout the loop).
         double sum = TSimd.SumWide(low, high);
+        gaps = TRows.SumsGaps ? -TSimd.SumWide(gapLow, gapHigh) : 0;
         nextMax = TSimd.MaxAcross(TSimd.Max(max0, max1));
         int done = i;
         sum += TRows.KeepsGaps
             ? ChunkExpFast<KeepGaps>(z + done, kept + done, length - done, exponential)
             : ChunkExpFast<Keep>(z + done, kept + done, length - done, exponential);
+        if (TRows.SumsGaps) gaps += GapSum(z + done, length - done, shift);
         nextMax = T.Max(nextMax, ChunkMax(next + done, length - done));
-        DrainPart<TRows>(source + done, target + done, length - head - done, operand, streaming: true);
+        DrainPart<TRows>(source + done, target + done, length - head - done, operand, offset, streaming: true);
         return sum;
     }
 
+    /// <summary>Pass two of one vector: value + operand for gaps, value × operand + offset for exponentials.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVector Apply<TRows>(TVector value, TVector operand)
+    private static TVector Apply<TRows>(TVector value, TVector operand, TVector offset)
         where TRows : struct, IStreamedRows =>
-        TRows.KeepsGaps ? Add.Apply(value, operand) : Multiply.Apply(value, operand);
+        TRows.KeepsGaps ? Add.Apply(value, operand, offset) : MultiplyAdd.Apply(value, operand, offset);
 
-    private static void DrainPart<TRows>(T* source, T* destination, int length, T operand, bool streaming = false)
+    private static void DrainPart<TRows>(T* source, T* destination, int length, T operand, T offset, bool streaming = false)
         where TRows : struct, IStreamedRows
     {
         if (TRows.KeepsGaps) Finish<Add>(source, destination, length, operand, streaming);
-        else Finish<Multiply>(source, destination, length, operand, streaming);
+        else Finish<MultiplyAdd>(source, destination, length, operand, streaming, offset);
     }
 
     /// <summary>Writes the pending row, if any, and marks it written.</summary>
-    private static void Drain<TRows>(T* kept, T* destination, int classes, ref int pendingRow, T operand, TRows job)
+    private static void Drain<TRows>(T* kept, T* destination, int classes, ref int pendingRow, T operand, T offset, TRows job)
         where TRows : struct, IStreamedRows
     {
         if (pendingRow < 0) return;
-        DrainPart<TRows>(kept, destination + (nint)pendingRow * classes, classes, operand, streaming: true);
+        DrainPart<TRows>(kept, destination + (nint)pendingRow * classes, classes, operand, offset, streaming: true);
         job.Written(pendingRow);
         pendingRow = -1;
     }
@@ -164,6 +186,8 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     private readonly struct ProbabilityRows(T* logits, T* destination, int classes, bool masked) : IStreamedRows
     {
         public static bool KeepsGaps => false;
+        public static bool SumsGaps => false;
+        public T Offset => T.Zero;
         public bool Streams(int row) => true;
         public void General(int row) =>
             ProbabilitiesRow<ShiftArgument<TSimd, TVector, T>>(logits + (nint)row * classes, destination + (nint)row * classes, classes, 1, masked, 1, streaming: false);
@@ -175,6 +199,8 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     private readonly struct LogProbabilityRows(T* logits, T* destination, int classes, bool masked) : IStreamedRows
     {
         public static bool KeepsGaps => true;
+        public static bool SumsGaps => false;
+        public T Offset => T.Zero;
         public bool Streams(int row) => true;
         public void General(int row) =>
             LogProbabilitiesRow<ShiftArgument<TSimd, TVector, T>>(logits + (nint)row * classes, destination + (nint)row * classes, classes, 1, masked, streaming: false);
@@ -183,13 +209,19 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     }
 
     /// <summary>
-    /// Cross-entropy against integer labels with its gradient, softmax(z)·scale·w_y less scale·w_y at the label:
-    /// the loss is taken when pass one ends (the label's logit is read then, before an in-place gradient
-    /// overwrites it), the label's correction once the row is written.
+    /// Cross-entropy against integer labels with its gradient (<see cref="LabelRow"/>), evenly smoothed or not
+    /// (<typeparamref name="TSink"/> = <see cref="KeepSummingGaps"/> or <see cref="Keep"/>):
+    /// softmax(z)·scale·A − scale·u, less scale·(1 − ε)·w_y at the label. The loss is taken when pass one ends
+    /// (the label's logit is read then, before an in-place gradient overwrites it), the label's correction once
+    /// the row is written.
     /// </summary>
-    private readonly struct LabelRows(T* logits, T* gradient, int classes, int* labels, CrossEntropySettings<T> settings, double* losses) : IStreamedRows
+    private readonly struct LabelRows<TSink>(T* logits, T* gradient, int classes, int* labels, CrossEntropySettings<T> settings, double* losses) : IStreamedRows
+        where TSink : struct, ISink
     {
         public static bool KeepsGaps => false;
+        public static bool SumsGaps => TSink.SumsGaps;
+
+        public T Offset => T.CreateTruncating(-settings.GradientScale * Target(0).Uniform);
 
         public bool Streams(int row) => !(settings.HasIgnoreLabel && labels[row] == settings.IgnoreLabel);
 
@@ -198,20 +230,19 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         public T Operand(int row, in RowStatistics statistics)
         {
             int label = labels[row];
-            double weight = Weight(label);
-            double labelLogit = double.CreateTruncating(logits[(nint)row * classes + label]);
-            // The same expression as LabelRow's, so the loss does not depend on the path.
-            losses[row] = weight == 0 ? 0 : weight * Math.Log(statistics.SumExp) + weight * (statistics.Max - labelLogit);
-            return T.CreateTruncating(settings.GradientScale * weight / statistics.SumExp);
+            var target = Target(label);
+            losses[row] = target.Loss(statistics, double.CreateTruncating(logits[(nint)row * classes + label]));
+            return T.CreateTruncating(settings.GradientScale * target.Weight / statistics.SumExp);
         }
 
         public void Written(int row)
         {
             int label = labels[row];
             T* g = gradient + (nint)row * classes + label;
-            *g = T.CreateTruncating(double.CreateTruncating(*g) - settings.GradientScale * Weight(label));
+            *g = T.CreateTruncating(double.CreateTruncating(*g) - settings.GradientScale * Target(label).Own);
         }
 
-        private double Weight(int label) => settings.Weights == null ? 1 : double.CreateTruncating(settings.Weights[label]);
+        private LabelTarget Target(int label) =>
+            new(new RowTargets<T>(label, null, settings.Weights, settings.Smoothing, settings.Masked), label, classes);
     }
 }

@@ -112,6 +112,10 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         ChunkExponential<TSimd, TVector, T> fast = default;
         // Chunk sums are added with Neumaier's compensation: a million double terms would otherwise drift by 1e-13.
         double sum = 0, compensation = 0;
+        // Σ (gapShift − z) over the first `summed` logits, for label smoothing (TSink.SumsGaps): taken from each chunk
+        // while it is in L1, after its exponentials, or before them when they overwrite the logits (in place).
+        var gaps = new GapTotal();
+        bool inPlace = exponentials == logits;
         var grid = new ChunkGrid(exponentials, length);
         for (int index = 0; index < grid.Count; index++)
         {
@@ -119,6 +123,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             int count = grid.End(index, length) - start;
             T* block = logits + start;
             T* kept = TSink.Keeps ? exponentials + start : null;
+            if (TSink.SumsGaps && inPlace) gaps.Add(block, count, T.Max(runningMax, ChunkMax(block, count)));
             int done = 0;
             double term = hasFast ? ChunkExpAhead<TSink>(block, kept, count, fast, out done) : 0;
             if (done < count)
@@ -160,6 +165,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
                         : ChunkExp<TArgument, TSink>(block + done, TSink.Keeps ? kept + done : null, count - done, TArgument.Create(runningMax, T.Zero, inverseTemperature));
                 }
             }
+            if (TSink.SumsGaps && !inPlace) gaps.Add(block, count, runningMax);
             if (TSink.Keeps) shifts[index] = runningMax;
             double total = sum + term;
             compensation += Math.Abs(sum) >= Math.Abs(term) ? (sum - total) + term : (term - total) + sum;
@@ -168,7 +174,66 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         sum += compensation;
         if (double.IsNaN(sum)) return RowStatistics.Special(RowKind.NaN);
         if (T.IsNegativeInfinity(runningMax)) return RowStatistics.Special(RowKind.AllMasked);
-        return new RowStatistics(RowKind.Finite, double.CreateTruncating(runningMax), sum);
+        return new RowStatistics(RowKind.Finite, double.CreateTruncating(runningMax), sum) { Gaps = TSink.SumsGaps ? gaps.Total : 0 };
+    }
+
+    /// <summary>
+    /// Σ (shift − z) over a row, chunk by chunk, each chunk against its own shift (the row's maximum up to it); the
+    /// total so far is brought up to a chunk's shift when the maximum grows. Chunks whose shift is not finite are
+    /// left out (a NaN or +∞ makes the row special anyway), except that −∞ logits before the first finite one make
+    /// the total +∞, as their gaps to any maximum are.
+    /// </summary>
+    private struct GapTotal
+    {
+        private double _sum;
+        private double _shift;
+        private long _summed;
+
+        public readonly double Total => _sum;
+
+        public void Add(T* logits, int count, T shift)
+        {
+            if (T.IsNegativeInfinity(shift)) _sum = double.PositiveInfinity;
+            if (!T.IsFinite(shift)) return;
+            double next = double.CreateTruncating(shift);
+            if (_summed > 0 && next > _shift) _sum += _summed * (next - _shift);
+            _shift = next;
+            _summed += count;
+            _sum += GapSum(logits, count, shift);
+        }
+    }
+
+    /// <summary>
+    /// Σ (shift − z) over <paramref name="count"/> logits at or below <paramref name="shift"/>, in float64. Each gap
+    /// is taken as shift/8 − z/8 in T, rounded once (an eighth of the widest spread cannot overflow, four at a time
+    /// either); four vectors of them are added in T (all ≥ 0, so two more roundings of the group's own sum), then
+    /// widened and summed, and the total multiplied back by 8. A −∞ logit gives +∞.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static double GapSum(T* logits, int count, T shift)
+    {
+        int width = TSimd.Count;
+        var minusEighth = TSimd.Create(T.CreateTruncating(-0.125));
+        var eighthShift = TSimd.Create(shift * T.CreateTruncating(0.125));
+        var low = TSimd.Create(T.Zero);
+        var high = low;
+        int i = 0;
+        for (; i <= count - 4 * width; i += 4 * width)
+        {
+            var g0 = TSimd.MultiplyAdd(TSimd.Load(logits + i), minusEighth, eighthShift);
+            var g1 = TSimd.MultiplyAdd(TSimd.Load(logits + i + width), minusEighth, eighthShift);
+            var g2 = TSimd.MultiplyAdd(TSimd.Load(logits + i + 2 * width), minusEighth, eighthShift);
+            var g3 = TSimd.MultiplyAdd(TSimd.Load(logits + i + 3 * width), minusEighth, eighthShift);
+            (low, high) = TSimd.AddWide(TSimd.Add(TSimd.Add(g0, g1), TSimd.Add(g2, g3)), low, high);
+        }
+        for (; i < count; i += width)
+        {
+            // The shift in the spare lanes of the last vector: their gap is exactly 0.
+            int rest = count - i;
+            var z = rest >= width ? TSimd.Load(logits + i) : TSimd.LoadTail(logits + i, rest, shift);
+            (low, high) = TSimd.AddWide(TSimd.MultiplyAdd(z, minusEighth, eighthShift), low, high);
+        }
+        return TSimd.SumWide(low, high) * 8;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -330,53 +395,61 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     // ---- pass two ------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// destination = source × factor (<typeparamref name="TOperation"/> = <see cref="Multiply"/>) or source + offset
-    /// (<see cref="Add"/>; a −∞ gap stays −∞); in place when the two are the same. With
+    /// destination = source × factor (<typeparamref name="TOperation"/> = <see cref="Multiply"/>), source × factor +
+    /// <paramref name="offset"/> (<see cref="MultiplyAdd"/>, one rounding) or source + offset (<see cref="Add"/>,
+    /// with the offset in <paramref name="operand"/>; a −∞ gap stays −∞); in place when the two are the same. With
     /// <paramref name="streaming"/> the destination is written past the caches (see <see cref="ISimd{TVector, T}.StoreStreaming"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Finish<TOperation>(T* source, T* destination, int length, T operand, bool streaming)
+    private static void Finish<TOperation>(T* source, T* destination, int length, T operand, bool streaming, T offset = default)
         where TOperation : struct, IOperation
     {
         int width = TSimd.Count;
         var o = TSimd.Create(operand);
+        var a = TSimd.Create(offset);
         int i = 0;
         if (streaming)
         {
             // Streaming stores need whole-vector alignment: the first few elements go one at a time.
             int misaligned = (int)((nuint)destination % (nuint)(width * sizeof(T))) / sizeof(T);
             int head = misaligned == 0 ? 0 : Math.Min(width - misaligned, length);
-            for (; i < head; i++) destination[i] = TOperation.Apply(source[i], operand);
+            for (; i < head; i++) destination[i] = TOperation.Apply(source[i], operand, offset);
             for (; i <= length - width; i += width)
-                TSimd.StoreStreaming(destination + i, TOperation.Apply(TSimd.Load(source + i), o));
+                TSimd.StoreStreaming(destination + i, TOperation.Apply(TSimd.Load(source + i), o, a));
         }
         for (; i <= length - 2 * width; i += 2 * width)
         {
-            TSimd.Store(destination + i, TOperation.Apply(TSimd.Load(source + i), o));
-            TSimd.Store(destination + i + width, TOperation.Apply(TSimd.Load(source + i + width), o));
+            TSimd.Store(destination + i, TOperation.Apply(TSimd.Load(source + i), o, a));
+            TSimd.Store(destination + i + width, TOperation.Apply(TSimd.Load(source + i + width), o, a));
         }
         for (; i <= length - width; i += width)
-            TSimd.Store(destination + i, TOperation.Apply(TSimd.Load(source + i), o));
+            TSimd.Store(destination + i, TOperation.Apply(TSimd.Load(source + i), o, a));
         if (i < length)
-            TSimd.StoreTail(destination + i, length - i, TOperation.Apply(TSimd.LoadTail(source + i, length - i, T.Zero), o));
+            TSimd.StoreTail(destination + i, length - i, TOperation.Apply(TSimd.LoadTail(source + i, length - i, T.Zero), o, a));
     }
 
     private interface IOperation
     {
-        static abstract TVector Apply(TVector value, TVector operand);
-        static abstract T Apply(T value, T operand);
+        static abstract TVector Apply(TVector value, TVector operand, TVector offset);
+        static abstract T Apply(T value, T operand, T offset);
     }
 
     private readonly struct Multiply : IOperation
     {
-        public static TVector Apply(TVector value, TVector operand) => TSimd.Multiply(value, operand);
-        public static T Apply(T value, T operand) => value * operand;
+        public static TVector Apply(TVector value, TVector operand, TVector offset) => TSimd.Multiply(value, operand);
+        public static T Apply(T value, T operand, T offset) => value * operand;
+    }
+
+    private readonly struct MultiplyAdd : IOperation
+    {
+        public static TVector Apply(TVector value, TVector operand, TVector offset) => TSimd.MultiplyAdd(value, operand, offset);
+        public static T Apply(T value, T operand, T offset) => T.FusedMultiplyAdd(value, operand, offset);
     }
 
     private readonly struct Add : IOperation
     {
-        public static TVector Apply(TVector value, TVector operand) => TSimd.Add(value, operand);
-        public static T Apply(T value, T operand) => value + operand;
+        public static TVector Apply(TVector value, TVector operand, TVector offset) => TSimd.Add(value, operand);
+        public static T Apply(T value, T operand, T offset) => value + operand;
     }
 
     /// <summary>
@@ -409,33 +482,46 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     // ---- rows ----------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// softmax(z/T) × <paramref name="multiplier"/> of one row into <paramref name="destination"/> (which may be
-    /// <paramref name="z"/>). Special rows get their documented limits (times the multiplier). Returns what
-    /// pass one learned, so a loss can be built on it.
+    /// softmax(z/T) × <paramref name="multiplier"/> + <paramref name="offset"/> of one row into
+    /// <paramref name="destination"/> (which may be <paramref name="z"/>). Special rows get their documented limits
+    /// (times the multiplier; the offset is for finite rows only, whose special case the caller writes). Returns
+    /// what pass one learned, so a loss can be built on it, with Σ (max − z) when <paramref name="sumGaps"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static RowStatistics ProbabilitiesRow<TArgument>(T* z, T* destination, int length, double temperature, bool masked, double multiplier, bool streaming, bool writeSpecialRows = true)
+    private static RowStatistics ProbabilitiesRow<TArgument>(T* z, T* destination, int length, double temperature, bool masked, double multiplier, bool streaming,
+        bool writeSpecialRows = true, double offset = 0, bool sumGaps = false)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
         double inverse = 1 / temperature;
         if (FitsOneVector(length))
-            return OneVector<TArgument>(z, destination, length, inverse, masked, multiplier, logarithm: false, writeSpecialRows);
+        {
+            // One vector: its gaps are summed before the row is written, in case it is written in place.
+            T max = sumGaps ? ChunkMax(z, length) : T.Zero;
+            double gaps = !sumGaps ? 0 : T.IsNegativeInfinity(max) ? double.PositiveInfinity : T.IsFinite(max) ? GapSum(z, length, max) : double.NaN;
+            var row = OneVector<TArgument>(z, destination, length, inverse, masked, multiplier, logarithm: false, writeSpecialRows, offset);
+            return row with { Gaps = gaps };
+        }
         var shifts = Shifts.Rent(length);
         try
         {
             fixed (T* chunkShifts = shifts.Span)
             {
                 T* kept = Kept(length, destination);
-                var statistics = Statistics<TArgument, Keep>(z, kept, length, inverse, chunkShifts);
+                var statistics = sumGaps
+                    ? Statistics<TArgument, KeepSummingGaps>(z, kept, length, inverse, chunkShifts)
+                    : Statistics<TArgument, Keep>(z, kept, length, inverse, chunkShifts);
                 if (statistics.Kind == RowKind.Finite)
                 {
                     var grid = new ChunkGrid(kept, length);
+                    T added = T.CreateTruncating(offset);
                     for (int index = 0; index < grid.Count; index++)
                     {
-                        int start = grid.Start(index);
+                        int start = grid.Start(index), count = grid.End(index, length) - start;
                         double shift = (double.CreateTruncating(chunkShifts[index]) - statistics.Max) * inverse;
                         T factor = T.CreateTruncating(Math.Exp(shift) * multiplier / statistics.SumExp);
-                        Finish<Multiply>(kept + start, destination + start, grid.End(index, length) - start, factor, streaming && kept != destination);
+                        bool stream = streaming && kept != destination;
+                        if (offset == 0) Finish<Multiply>(kept + start, destination + start, count, factor, stream);
+                        else Finish<MultiplyAdd>(kept + start, destination + start, count, factor, stream, added);
                     }
                     return statistics;
                 }
@@ -495,14 +581,16 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     /// a +∞ or nothing but −∞ fall through to the general path.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static RowStatistics OneVector<TArgument>(T* z, T* destination, int length, double inverse, bool masked, double multiplier, bool logarithm, bool writeSpecialRows)
+    private static RowStatistics OneVector<TArgument>(T* z, T* destination, int length, double inverse, bool masked, double multiplier, bool logarithm, bool writeSpecialRows,
+        double offset = 0)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
         if (TryOneVector<TArgument>(z, length, inverse, out var logits, out var exponentials, out var statistics))
         {
+            var factor = TSimd.Create(T.CreateTruncating(multiplier / statistics.SumExp));
             var result = logarithm
                 ? TSimd.Subtract(ScaledGap(logits, TSimd.Create(T.CreateTruncating(statistics.Max)), inverse), TSimd.Create(T.CreateTruncating(Math.Log(statistics.SumExp))))
-                : TSimd.Multiply(exponentials, TSimd.Create(T.CreateTruncating(multiplier / statistics.SumExp)));
+                : offset == 0 ? TSimd.Multiply(exponentials, factor) : TSimd.MultiplyAdd(exponentials, factor, TSimd.Create(T.CreateTruncating(offset)));
             TSimd.StoreTail(destination, length, result);
             return statistics;
         }
@@ -551,11 +639,12 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
 
     /// <summary>
     /// <see cref="LongRow(T*, T*, int, double, bool, int, bool)"/> with the probabilities times
-    /// <paramref name="multiplier"/>; returns the row's statistics. A special row is written with its documented
-    /// limits only when <paramref name="writeSpecialRows"/>.
+    /// <paramref name="multiplier"/> plus <paramref name="offset"/>; returns the row's statistics, with Σ (max − z)
+    /// when <paramref name="sumGaps"/>. A special row is written with its documented limits only when
+    /// <paramref name="writeSpecialRows"/>.
     /// </summary>
     private static RowStatistics LongRow<TArgument>(T* logits, T* destination, int length, double temperature, bool masked, int degree, bool logarithm,
-        double multiplier = 1, bool writeSpecialRows = true)
+        double multiplier = 1, bool writeSpecialRows = true, double offset = 0, bool sumGaps = false)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
         double inverse = 1 / temperature;
@@ -574,10 +663,25 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
                 fixed (T* s = shifts)
                     partStatistics[part] = logarithm
                         ? Statistics<TArgument, KeepGaps>((T*)z + start, (T*)d + start, end - start, inverse, s + firstChunk)
+                        : sumGaps
+                        ? Statistics<TArgument, KeepSummingGaps>((T*)z + start, (T*)d + start, end - start, inverse, s + firstChunk)
                         : Statistics<TArgument, Keep>((T*)z + start, (T*)d + start, end - start, inverse, s + firstChunk);
             });
 
             var statistics = Combine(partStatistics, inverse);
+            if (sumGaps && statistics.Kind == RowKind.Finite)
+            {
+                // Each part's gaps are against its own maximum: bring them to the row's. A part of nothing but −∞
+                // has gaps +∞ to any maximum.
+                double gaps = 0;
+                for (int part = 0; part < parts; part++)
+                {
+                    var (start, end, _) = Part(part, parts, grid, length);
+                    var p = partStatistics[part];
+                    gaps += p.Kind == RowKind.Finite ? p.Gaps + (end - start) * (statistics.Max - p.Max) : double.PositiveInfinity;
+                }
+                statistics = statistics with { Gaps = gaps };
+            }
             if (statistics.Kind != RowKind.Finite)
             {
                 if (writeSpecialRows) SpecialRows<T>.Write(statistics.Kind, logits, destination, length, logarithm, masked, multiplier);
@@ -591,8 +695,10 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
                 {
                     int count = grid.End(index, length) - begin;
                     double gap = (double.CreateTruncating(shifts[index]) - statistics.Max) * inverse;
+                    T factor = T.CreateTruncating(Math.Exp(gap) * multiplier / statistics.SumExp);
                     if (logarithm) Finish<Add>((T*)d + begin, (T*)d + begin, count, T.CreateTruncating(gap - logSum), streaming: false);
-                    else Finish<Multiply>((T*)d + begin, (T*)d + begin, count, T.CreateTruncating(Math.Exp(gap) * multiplier / statistics.SumExp), streaming: false);
+                    else if (offset == 0) Finish<Multiply>((T*)d + begin, (T*)d + begin, count, factor, streaming: false);
+                    else Finish<MultiplyAdd>((T*)d + begin, (T*)d + begin, count, factor, streaming: false, T.CreateTruncating(offset));
                 }
             });
             return statistics;
@@ -1030,9 +1136,10 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     public static void CrossEntropy(T* logits, int rows, int classes, int* labels, T* targets, in CrossEntropySettings<T> settings, T* gradient, double* losses, bool streaming)
     {
         streaming &= gradient != null && classes <= ScratchLength;
-        if (streaming && labels != null && targets == null && settings.Smoothing == 0 && classes >= Streaming.MinimumRowLength)
+        if (streaming && labels != null && targets == null && SmoothsLikeALabel(settings) && classes >= Streaming.MinimumRowLength)
         {
-            StreamRows(logits, gradient, rows, classes, new LabelRows(logits, gradient, classes, labels, settings, losses));
+            if (settings.Smoothing > 0) StreamRows(logits, gradient, rows, classes, new LabelRows<KeepSummingGaps>(logits, gradient, classes, labels, settings, losses));
+            else StreamRows(logits, gradient, rows, classes, new LabelRows<Keep>(logits, gradient, classes, labels, settings, losses));
             return;
         }
         int done = labels != null && targets == null && settings.Smoothing == 0 && UsesBlocks(classes, 1)
@@ -1075,9 +1182,9 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     }
 
     /// <summary>
-    /// <see cref="CrossEntropy"/> of one long row on <paramref name="degree"/> threads: a label's gradient (the
-    /// common case) splits the row as <see cref="LongRow(T*, T*, int, double, bool, int, bool)"/> does; soft targets,
-    /// smoothing and the loss alone run on the calling thread.
+    /// <see cref="CrossEntropy"/> of one long row on <paramref name="degree"/> threads: a label's gradient, evenly
+    /// smoothed or not, splits the row as <see cref="LongRow(T*, T*, int, double, bool, int, bool)"/> does; soft
+    /// targets, weighted or masked smoothing and the loss alone split each of <see cref="TargetRow"/>'s passes likewise.
     /// </summary>
     public static double CrossEntropyLongRow(T* logits, int classes, int* label, T* target, in CrossEntropySettings<T> settings, T* gradient, int degree) =>
         CrossEntropyRow(logits, classes, 0, label, target, settings, gradient, streaming: false, degree);
@@ -1097,30 +1204,70 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         }
         T* soft = targets == null ? null : targets + offset;
         var rowTargets = new RowTargets<T>(label, soft, settings.Weights, settings.Smoothing, settings.Masked);
-        if (g != null && soft == null && settings.Smoothing == 0)
+        if (g != null && soft == null && SmoothsLikeALabel(settings))
             return LabelRow(z, g, classes, label, rowTargets, settings.GradientScale, streaming, degree);
         return TargetRow(z, g, classes, soft, rowTargets, settings, degree);
     }
 
     /// <summary>
-    /// The common case, an integer label without smoothing: the gradient is softmax(z)·(scale·w_y) with
-    /// scale·w_y taken off at the label, so it is the probabilities kernel with a multiplier and one fix-up.
-    /// The label's logit is read first, since the gradient may overwrite it.
+    /// Whether a label row's gradient is the probabilities kernel's: no smoothing, or smoothing that spreads ε evenly
+    /// over every class (no class weights, no mask), which only adds a constant.
+    /// </summary>
+    private static bool SmoothsLikeALabel(in CrossEntropySettings<T> settings) =>
+        settings.Smoothing == 0 || (settings.Weights == null && !settings.Masked);
+
+    /// <summary>
+    /// An integer label, smoothed evenly or not. With t′ = (1 − ε)·w_y at the label plus u = ε/n at every class
+    /// (ε = 0 without smoothing) and A = Σ t′, the gradient is softmax(z)·(scale·A) − scale·u, less scale·(1 − ε)·w_y
+    /// at the label: the probabilities kernel with a multiplier, an offset and one fix-up. The loss is
+    /// A·log Σ exp(z − max) + u·Σ (max − z) + (1 − ε)·w_y·(max − z_y), pass one taking the middle sum. The label's
+    /// logit is read first, since the gradient may overwrite it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double LabelRow(T* z, T* g, int classes, int label, in RowTargets<T> rowTargets, double scale, bool streaming, int degree = 1)
     {
-        double weight = rowTargets.Weight(label);
+        var target = new LabelTarget(rowTargets, label, classes);
         double labelLogit = double.CreateTruncating(z[label]);
+        bool smoothed = target.Uniform > 0;
         // Special rows are left to RowTargets, which needs the +∞ positions that a written row would erase.
         var statistics = degree > 1
-            ? LongRow<ShiftArgument<TSimd, TVector, T>>(z, g, classes, 1, masked: false, degree, logarithm: false, scale * weight, writeSpecialRows: false)
-            : ProbabilitiesRow<ShiftArgument<TSimd, TVector, T>>(z, g, classes, 1, masked: false, scale * weight, streaming, writeSpecialRows: false);
+            ? LongRow<ShiftArgument<TSimd, TVector, T>>(z, g, classes, 1, masked: false, degree, logarithm: false, scale * target.Weight,
+                writeSpecialRows: false, -scale * target.Uniform, smoothed)
+            : ProbabilitiesRow<ShiftArgument<TSimd, TVector, T>>(z, g, classes, 1, masked: false, scale * target.Weight, streaming,
+                writeSpecialRows: false, -scale * target.Uniform, smoothed);
         if (statistics.Kind != RowKind.Finite)
             return rowTargets.SpecialRow(statistics.Kind, z, classes, g, scale);
-        g[label] = T.CreateTruncating(double.CreateTruncating(g[label]) - scale * weight);
-        // The same expression as TargetRow's A·log Σ + C, so the loss does not depend on whether a gradient was asked for.
-        return weight == 0 ? 0 : weight * Math.Log(statistics.SumExp) + weight * (statistics.Max - labelLogit);
+        g[label] = T.CreateTruncating(double.CreateTruncating(g[label]) - scale * target.Own);
+        return target.Loss(statistics, labelLogit);
+    }
+
+    /// <summary>
+    /// What a label row's loss and gradient take from its target (<see cref="LabelRow"/>): the label's own share
+    /// (1 − ε)·w_y, the uniform share u = ε/n, and the total weight A = (1 − ε)·w_y + ε.
+    /// </summary>
+    private readonly struct LabelTarget
+    {
+        public LabelTarget(in RowTargets<T> rowTargets, int label, int classes)
+        {
+            Own = (1 - rowTargets.Smoothing) * rowTargets.Weight(label);
+            Uniform = rowTargets.Uniform(classes);
+            Weight = Own + Uniform * classes;
+        }
+
+        public double Own { get; }
+        public double Uniform { get; }
+        public double Weight { get; }
+
+        /// <summary>
+        /// The loss from pass one's statistics, written as <see cref="TargetRow"/> writes it (A·log Σ + C), so that
+        /// a row's loss does not depend on the path it took. A zero share adds nothing, even against a −∞ logit.
+        /// </summary>
+        public double Loss(in RowStatistics statistics, double labelLogit)
+        {
+            double gap = Uniform > 0 ? Uniform * statistics.Gaps : 0;
+            if (Own > 0) gap += Own * (statistics.Max - labelLogit);
+            return Weight == 0 ? gap : Weight * Math.Log(statistics.SumExp) + gap;
+        }
     }
 
     /// <summary>

@@ -8,6 +8,9 @@ internal interface ISink
 
     /// <summary>Writes the rounded gap (z − shift)/T rather than its exponential (−∞ for a −∞ logit).</summary>
     static abstract bool KeepsGaps { get; }
+
+    /// <summary>Also sums Σ (max − z) over the row, for label smoothing's loss (<see cref="RowStatistics.Gaps"/>).</summary>
+    static abstract bool SumsGaps { get; }
 }
 
 /// <summary>Pass one writes each exponential exp((z − shift)/T).</summary>
@@ -15,6 +18,15 @@ internal readonly struct Keep : ISink
 {
     public static bool Keeps => true;
     public static bool KeepsGaps => false;
+    public static bool SumsGaps => false;
+}
+
+/// <summary>Pass one writes each exponential, as <see cref="Keep"/>, and sums the gaps max − z as well.</summary>
+internal readonly struct KeepSummingGaps : ISink
+{
+    public static bool Keeps => true;
+    public static bool KeepsGaps => false;
+    public static bool SumsGaps => true;
 }
 
 /// <summary>Pass one writes each gap (z − shift)/T, for log-probabilities.</summary>
@@ -22,6 +34,7 @@ internal readonly struct KeepGaps : ISink
 {
     public static bool Keeps => true;
     public static bool KeepsGaps => true;
+    public static bool SumsGaps => false;
 }
 
 /// <summary>Pass one only sums.</summary>
@@ -29,4 +42,5 @@ internal readonly struct Discard : ISink
 {
     public static bool Keeps => false;
     public static bool KeepsGaps => false;
+    public static bool SumsGaps => false;
 }
