@@ -36,7 +36,8 @@ public class EdgeTests
     [Fact]
     public void A_NaN_anywhere_makes_the_whole_row_NaN_and_leaves_other_rows_alone()
     {
-        foreach (int classes in new[] { 1, 3, 17, 5000 })
+        // One vector, short rows with the general exponential and with the fast one, a whole chunk, two chunks.
+        foreach (int classes in new[] { 1, 3, 17, 100, 600, 2048, 5000 })
         foreach (int at in new[] { 0, classes / 2, classes - 1 })
         foreach (float other in new[] { 0f, float.PositiveInfinity, float.NegativeInfinity })
         {
@@ -53,6 +54,15 @@ public class EdgeTests
             Assert.All(y[..classes], v => Assert.True(float.IsNaN(v)));
             Assert.True(float.IsNaN(lse[0]));
             Assert.False(float.IsNaN(lse[1]) && other != float.NegativeInfinity);
+            // In place, where the row's own logits are overwritten as it goes, and through the cross-entropy gradient.
+            var inPlace = (float[])z.Clone();
+            Softmax.Probabilities(inPlace, classes, inPlace);
+            Assert.Equal(p, inPlace);
+            var gradient = (float[])z.Clone();
+            var losses = new float[2];
+            CrossEntropy.RowLossesAndGradient(gradient, classes, [0, 0], losses, gradient);
+            Assert.True(float.IsNaN(losses[0]), $"classes {classes}, NaN at {at}: loss {losses[0]}");
+            Assert.All(gradient[..classes], v => Assert.True(float.IsNaN(v), $"classes {classes}, NaN at {at}, other {other}: gradient {v}"));
         }
     }
 

@@ -158,7 +158,8 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
                             else if (TSink.Keeps) Finish<Multiply>(kept, kept, done, T.CreateTruncating(rescale), streaming: false);
                         }
                         runningMax = restMax;
-                        hasFast = unit && ChunkExponential<TSimd, TVector, T>.TryCreate(runningMax, out fast);
+                        // The fast exponential only where enough of the row is left to repay setting it up.
+                        hasFast = unit && (long)(length - start) * sizeof(T) >= FastRowBytes && ChunkExponential<TSimd, TVector, T>.TryCreate(runningMax, out fast);
                     }
                     term += hasFast
                         ? ChunkExpFast<TSink>(block + done, TSink.Keeps ? kept + done : null, count - done, fast)
@@ -501,6 +502,12 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             var row = OneVector<TArgument>(z, destination, length, inverse, masked, multiplier, logarithm: false, writeSpecialRows, offset);
             return row with { Gaps = gaps };
         }
+        if (length <= ShortRowLength)
+        {
+            var row = ShortRow<TArgument>(z, destination, length, inverse, multiplier, offset, sumGaps, out bool handled);
+            if (row.Kind == RowKind.NaN && writeSpecialRows) SpecialRows<T>.Write(RowKind.NaN, z, destination, length, logarithm: false, masked, multiplier);
+            if (handled) return row;
+        }
         var shifts = Shifts.Rent(length);
         try
         {
@@ -533,6 +540,46 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         {
             shifts.Return();
         }
+    }
+
+    /// <summary>
+    /// Rows up to this many elements (8 KiB of float) go through <see cref="ShortRow{TArgument}"/>: they stay in L1
+    /// throughout, and the chunk bookkeeping of the general path costs more than their arithmetic.
+    /// </summary>
+    private static int ShortRowLength => ChunkLength;
+
+    /// <summary>The shortest row, in bytes, for which <see cref="ShortRow{TArgument}"/> sets up the fast exponential.</summary>
+    private const int FastRowBytes = 2048;
+
+    /// <summary>
+    /// softmax(z/T) × <paramref name="multiplier"/> + <paramref name="offset"/> of a row of at most
+    /// <see cref="ShortRowLength"/> elements, in three passes over L1: the maximum, each exponential against it
+    /// (written to the destination and summed in float64), then the scaling in place. With
+    /// <paramref name="sumGaps"/>, Σ (max − z) is taken before anything is written. A row whose maximum is not
+    /// finite is left untouched and comes back with <see cref="RowKind.AllMasked"/>'s kind or +∞/NaN for the
+    /// general path to sort out (<paramref name="handled"/> false); a NaN the maximum stepped over comes back as
+    /// <see cref="RowKind.NaN"/>, the row written with something the caller overwrites.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static RowStatistics ShortRow<TArgument>(T* z, T* destination, int length, double inverse, double multiplier, double offset, bool sumGaps, out bool handled)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+    {
+        T max = ChunkMax(z, length);
+        handled = T.IsFinite(max);
+        if (!handled) return default;
+        double gaps = sumGaps ? GapSum(z, length, max) : 0;
+        // The fast exponential at unit temperature where the maximum is within its range and the row long enough to
+        // repay setting it up (a table and two exponentials in float64: on rows of a hundred classes that set-up took
+        // longer than the general exponential's extra work); else the general one.
+        double sum = typeof(TArgument) == typeof(ShiftArgument<TSimd, TVector, T>) && length * sizeof(T) >= FastRowBytes
+            && ChunkExponential<TSimd, TVector, T>.TryCreate(max, out var fast)
+            ? ChunkExpFast<Keep>(z, destination, length, fast)
+            : ChunkExp<TArgument, Keep>(z, destination, length, TArgument.Create(max, T.Zero, inverse));
+        if (double.IsNaN(sum)) return RowStatistics.Special(RowKind.NaN);
+        T factor = T.CreateTruncating(multiplier / sum);
+        if (offset == 0) Finish<Multiply>(destination, destination, length, factor, streaming: false);
+        else Finish<MultiplyAdd>(destination, destination, length, factor, streaming: false, T.CreateTruncating(offset));
+        return new RowStatistics(RowKind.Finite, double.CreateTruncating(max), sum) { Gaps = gaps };
     }
 
     /// <summary>log softmax(z/T) of one row; may be in place.</summary>
@@ -1418,9 +1465,10 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             var rowWeightVector = TSimd.Create(T.CreateTruncating(rowWeight));
             var uniformVector = TSimd.Create(T.CreateTruncating(uniform));
             var keepVector = TSimd.Create(T.CreateTruncating(keep));
-            // The fast exponential where the row's maximum is within its range and a vector within 85 of it; the
-            // exact one elsewhere (and for the tail).
-            bool fast = ChunkExponential<TSimd, TVector, T>.TryCreate(shift, out var exponential);
+            // The fast exponential where the row's maximum is within its range and a vector within 85 of it, on rows
+            // long enough to repay setting it up; the exact one elsewhere (and for the tail).
+            ChunkExponential<TSimd, TVector, T> exponential = default;
+            bool fast = count * sizeof(T) >= FastRowBytes && ChunkExponential<TSimd, TVector, T>.TryCreate(shift, out exponential);
             int i = 0;
             for (; i <= count - width; i += width)
             {
