@@ -582,6 +582,38 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         return new RowStatistics(RowKind.Finite, double.CreateTruncating(max), sum) { Gaps = gaps };
     }
 
+    /// <summary>
+    /// log softmax(z/T) of a row of at most <see cref="ShortRowLength"/> elements, in three passes over L1: the
+    /// maximum, Σ exp((z − max)/T), then (z − max)/T − log Σ written out. False, with nothing written, for a row whose
+    /// maximum is not finite; a NaN the maximum stepped over makes the sum NaN, and the row is written NaN.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static bool ShortLogRow<TArgument>(T* z, T* destination, int length, double inverse)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+    {
+        T max = ChunkMax(z, length);
+        if (!T.IsFinite(max)) return false;
+        double sum = typeof(TArgument) == typeof(ShiftArgument<TSimd, TVector, T>) && length * sizeof(T) >= FastRowBytes
+            && ChunkExponential<TSimd, TVector, T>.TryCreate(max, out var fast)
+            ? ChunkExpFast<Discard>(z, null, length, fast)
+            : ChunkExp<TArgument, Discard>(z, null, length, TArgument.Create(max, T.Zero, inverse));
+        if (double.IsNaN(sum))
+        {
+            SpecialRows<T>.Fill(destination, length, T.NaN);
+            return true;
+        }
+        // As the general path has it: the gap rounded once, then the one constant added.
+        int width = TSimd.Count;
+        var maximum = TSimd.Create(max);
+        var offset = TSimd.Create(T.CreateTruncating(-Math.Log(sum)));
+        int i = 0;
+        for (; i <= length - width; i += width)
+            TSimd.Store(destination + i, TSimd.Add(ScaledGap(TSimd.Load(z + i), maximum, inverse), offset));
+        if (i < length)
+            TSimd.StoreTail(destination + i, length - i, TSimd.Add(ScaledGap(TSimd.LoadTail(z + i, length - i, max), maximum, inverse), offset));
+        return true;
+    }
+
     /// <summary>log softmax(z/T) of one row; may be in place.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void LogProbabilitiesRow<TArgument>(T* z, T* destination, int length, double temperature, bool masked, bool streaming)
@@ -593,6 +625,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             OneVector<TArgument>(z, destination, length, inverse, masked, 1, logarithm: true, writeSpecialRows: true);
             return;
         }
+        if (length <= ShortRowLength && ShortLogRow<TArgument>(z, destination, length, inverse)) return;
         // Pass one keeps the gaps (z − shift)/T; pass two adds one constant a chunk, (shift − max)/T − log Σ.
         // Every added term is ≤ 0, so |result| only grows and stays within an ulp: no exact difference is needed here.
         var shifts = Shifts.Rent(length);
