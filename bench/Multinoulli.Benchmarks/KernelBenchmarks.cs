@@ -19,8 +19,8 @@ public class KernelBenchmarks
     private SoftmaxOptions _softmax = SoftmaxOptions.Default;
     private CrossEntropyOptions _crossEntropy = CrossEntropyOptions.Default;
 
-    /// <summary>rows × classes: a language-model batch, a classifier batch, one huge vocabulary row.</summary>
-    [Params("4096x32000", "65536x10", "1x4000000")]
+    /// <summary>rows × classes: a language-model batch, a classifier batch, one huge vocabulary row, and a batch of a hundred classes (rows too short for the chunked path, too long for 16-row blocks).</summary>
+    [Params("4096x32000", "65536x10", "1x4000000", "4096x100")]
     public string Shape { get; set; } = "65536x10";
 
     /// <summary>1, or every core (−1).</summary>
