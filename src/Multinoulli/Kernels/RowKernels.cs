@@ -556,9 +556,9 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     /// <see cref="ShortRowLength"/> elements, in three passes over L1: the maximum, each exponential against it
     /// (written to the destination and summed in float64), then the scaling in place. With
     /// <paramref name="sumGaps"/>, Σ (max − z) is taken before anything is written. A row whose maximum is not
-    /// finite is left untouched and comes back with <see cref="RowKind.AllMasked"/>'s kind or +∞/NaN for the
-    /// general path to sort out (<paramref name="handled"/> false); a NaN the maximum stepped over comes back as
-    /// <see cref="RowKind.NaN"/>, the row written with something the caller overwrites.
+    /// finite (+∞, all −∞, a NaN) is left untouched for the general path, <paramref name="handled"/> false. A NaN
+    /// the maximum stepped over makes the sum NaN: the row comes back as <see cref="RowKind.NaN"/>, its
+    /// destination holding values for the caller to overwrite.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static RowStatistics ShortRow<TArgument>(T* z, T* destination, int length, double inverse, double multiplier, double offset, bool sumGaps, out bool handled)
@@ -775,9 +775,13 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
                 {
                     int count = grid.End(index, length) - begin;
                     double gap = (double.CreateTruncating(shifts[index]) - statistics.Max) * inverse;
+                    if (logarithm)
+                    {
+                        Finish<Add>((T*)d + begin, (T*)d + begin, count, T.CreateTruncating(gap - logSum), streaming: false);
+                        continue;
+                    }
                     T factor = T.CreateTruncating(Math.Exp(gap) * multiplier / statistics.SumExp);
-                    if (logarithm) Finish<Add>((T*)d + begin, (T*)d + begin, count, T.CreateTruncating(gap - logSum), streaming: false);
-                    else if (offset == 0) Finish<Multiply>((T*)d + begin, (T*)d + begin, count, factor, streaming: false);
+                    if (offset == 0) Finish<Multiply>((T*)d + begin, (T*)d + begin, count, factor, streaming: false);
                     else Finish<MultiplyAdd>((T*)d + begin, (T*)d + begin, count, factor, streaming: false, T.CreateTruncating(offset));
                 }
             });
