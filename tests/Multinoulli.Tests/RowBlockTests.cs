@@ -618,6 +618,86 @@ public unsafe class RowBlockTests
         static bool Close(float a, float b) => a.Equals(b) || Math.Abs(a - b) <= 1e-6 * Math.Max(Math.Abs(a), Math.Abs(b));
     }
 
+    /// <summary>
+    /// Label smoothing spread evenly (no weights, no mask) takes the blocks too: each row's Σ (max − z) comes from the
+    /// gaps the block already holds. Losses and gradients, in place and not, must match the row-by-row path and the
+    /// float64 reference; a block with a −∞ logit or a spread beyond float's range is refused whole and done row by
+    /// row; ignored rows get nothing.
+    /// </summary>
+    [Theory]
+    [InlineData(10)]
+    [InlineData(2)]
+    [InlineData(7)]
+    [InlineData(16)]
+    public void Evenly_smoothed_cross_entropy_of_short_rows_in_blocks_matches_the_row_by_row_path_and_the_reference(int classes)
+    {
+        if (!RowBlocks.Apply(classes)) return;
+        const double smoothing = 0.1;
+        var random = new Random(classes + 100);
+        int rows = 5 * RowBlocks.Rows + 7;
+        int ignored = -1;
+        var logits = new float[rows * classes];
+        var labels = new int[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            var row = logits.AsSpan(r * classes, classes);
+            for (int j = 0; j < classes; j++) row[j] = (float)(random.NextDouble() * 30 - 15);
+            labels[r] = r % 11 == 1 ? ignored : random.Next(classes);
+            if (r % 11 == 3) row[labels[r]] = 50;          // confident and right
+            if (r % 11 == 4) row[labels[r]] = -40;         // confidently wrong
+        }
+        // Refused blocks: a −∞ logit (block 3: the loss is +∞), a spread of 6e38 (block 4: a gap overflows float).
+        logits[(3 * RowBlocks.Rows + 2) * classes + classes - 1] = float.NegativeInfinity;
+        logits[(4 * RowBlocks.Rows + 9) * classes] = 3e38f;
+        logits[(4 * RowBlocks.Rows + 9) * classes + classes - 1] = -3e38f;
+        var options = new CrossEntropyOptions { LabelSmoothing = smoothing, IgnoreLabel = ignored };
+
+        var losses = new float[rows];
+        var gradient = new float[logits.Length];
+        CrossEntropy.RowLossesAndGradient(logits, classes, labels, losses, gradient, options);
+        var inPlace = (float[])logits.Clone();
+        var inPlaceLosses = new float[rows];
+        CrossEntropy.RowLossesAndGradient(inPlace, classes, labels, inPlaceLosses, inPlace, options);
+        Assert.Equal(losses, inPlaceLosses);
+        Assert.Equal(gradient, inPlace);
+
+        var singleLoss = new float[1];
+        var singleGradient = new float[classes];
+        for (int r = 0; r < rows; r++)
+        {
+            var row = logits.AsSpan(r * classes, classes);
+            CrossEntropy.RowLossesAndGradient(row, classes, labels.AsSpan(r, 1), singleLoss, singleGradient, options);
+            string where = $"{classes} classes, row {r} [{string.Join(", ", row.ToArray())}], label {labels[r]}";
+            Assert.True(Close(losses[r], singleLoss[0]) || Math.Abs(losses[r] - singleLoss[0]) <= 1e-15, $"{where}: loss {losses[r]:R} vs single row {singleLoss[0]:R}");
+            if (labels[r] == ignored)
+            {
+                Assert.Equal(0f, losses[r]);
+                Assert.All(gradient[(r * classes)..((r + 1) * classes)], g => Assert.Equal(0f, g));
+                continue;
+            }
+            var (expected, expectedGradient, size) = Reference.CrossEntropy(Reference.Widen(row), labels[r], null, null, smoothing, masked: false);
+            Assert.True(AccuracyTests.Within(losses[r], expected, 1e-6, float.MaxValue), $"{where}: loss {losses[r]:R} vs reference {expected:R}");
+            for (int j = 0; j < classes; j++)
+            {
+                float a = gradient[r * classes + j];
+                // Both paths take ε/n off p·A: the error is relative to the two terms (size), not to what is left.
+                Assert.True(Math.Abs(a - singleGradient[j]) <= 2e-6 * size[j] + 1e-30, $"{where}, class {j}: gradient {a:R} vs single row {singleGradient[j]:R}");
+                Assert.True(Math.Abs(a - expectedGradient[j]) <= 1e-6 * size[j] + 1e-30, $"{where}, class {j}: gradient {a:R} vs reference {expectedGradient[j]:R}");
+            }
+        }
+
+        // The first three blocks are ordinary: the fast path must take them and stop at the fourth.
+        var settings = new CrossEntropySettings<float> { GradientScale = 1, Smoothing = smoothing, HasIgnoreLabel = true, IgnoreLabel = ignored };
+        byte* scratch = stackalloc byte[RowBlocks.ScratchBytes];
+        var blockLosses = new double[rows];
+        fixed (float* z = logits)
+        fixed (int* y = labels)
+        fixed (double* l = blockLosses)
+            Assert.Equal(3 * RowBlocks.Rows, RowBlocks.CrossEntropy(z, rows, classes, y, settings, null, l, scratch));
+
+        static bool Close(float a, float b) => a.Equals(b) || Math.Abs(a - b) <= 1e-6 * Math.Max(Math.Abs(a), Math.Abs(b));
+    }
+
     private static int LogSumExpBlocks(float[] logits, float[] destination, int classes)
     {
         byte* scratch = stackalloc byte[RowBlocks.ScratchBytes];

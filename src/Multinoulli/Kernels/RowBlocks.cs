@@ -121,15 +121,22 @@ internal static unsafe class RowBlocks
     public static int CrossEntropy(float* logits, int rows, int classes, int* labels, in CrossEntropySettings<float> settings, float* gradient, double* losses, byte* scratch)
     {
         var kept = Aligned(scratch);
-        return LabelBlocks(logits, rows / Rows, BlockPlan.For(classes), labels, settings, gradient, losses, kept);
+        return settings.Smoothing > 0
+            ? LabelBlocks<KeepSummingGaps>(logits, rows / Rows, BlockPlan.For(classes), labels, settings, gradient, losses, kept)
+            : LabelBlocks<Keep>(logits, rows / Rows, BlockPlan.For(classes), labels, settings, gradient, losses, kept);
     }
 
+    /// <summary>
+    /// The label blocks, with even smoothing when <typeparamref name="TSmoothing"/> sums gaps (<see cref="KeepSummingGaps"/>):
+    /// a compile-time choice, since the smoothing's extra vectors cost plain labels 5 % when decided at run time.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static int LabelBlocks(float* logits, int blocks, BlockPlan plan, int* labels, CrossEntropySettings<float> settings, float* gradient, double* losses, Vector512<float>* kept)
+    private static int LabelBlocks<TSmoothing>(float* logits, int blocks, BlockPlan plan, int* labels, CrossEntropySettings<float> settings, float* gradient, double* losses, Vector512<float>* kept)
+        where TSmoothing : struct, ISink
     {
         int classes = plan.Classes, length = classes * Rows;
         Vector512<float>* exponentials = kept + MaximumClasses;
-        double scale = settings.GradientScale;
+        double scale = settings.GradientScale, smoothing = settings.Smoothing;
         // Row r of a block starts at element r·classes: with its label, where the label's logit is.
         var rowStarts = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) * classes;
         for (int k = 0; k < blocks; k++)
@@ -147,14 +154,36 @@ internal static unsafe class RowBlocks
             weight = Vector512.AndNot(weight, ignored.AsSingle());
             // The label's logit is read before the gradient (perhaps in its place) is written.
             var labelLogit = Gather(block, rowStarts + label);
-            // w·log Σ + w·(m − z_y) in float64, as the row-by-row path has it; m − z_y is exact there.
-            Losses(Vector512.WidenLower(weight), Vector512.WidenLower(log), Vector512.WidenLower(top), Vector512.WidenLower(labelLogit), losses + k * Rows);
-            Losses(Vector512.WidenUpper(weight), Vector512.WidenUpper(log), Vector512.WidenUpper(top), Vector512.WidenUpper(labelLogit), losses + k * Rows + 8);
+            // Even smoothing (no weights, no mask, so w = 1): u = ε/n at every class, (1 − ε) at the label, A = 1;
+            // none of it for an ignored row. Without smoothing u = 0 and A = w.
+            var uniform = Vector512<float>.Zero;
+            var own = weight;
+            if (TSmoothing.SumsGaps)
+            {
+                // Σ (m − z) a row, from the gaps in kept: refused unless finite (a −∞ logit makes the loss +∞, and a
+                // spread beyond float's range overflows a gap; the row path sums those exactly).
+                var gaps = -Avx512F.PermuteVar16x32(plan.Sum(kept, kept + 2 * MaximumClasses), plan.RowOrder);
+                if (!Vector512.LessThanOrEqualAll(gaps, Vector512.Create(float.MaxValue))) return k * Rows;
+                uniform = Vector512.AndNot(Vector512.Create((float)(smoothing / classes)), ignored.AsSingle());
+                own = weight * (float)(1 - smoothing);
+                SmoothedLosses(Vector512.WidenLower(own), Vector512.WidenLower(uniform), Vector512.WidenLower(gaps), Vector512.WidenLower(log),
+                    Vector512.WidenLower(top), Vector512.WidenLower(labelLogit), classes, losses + k * Rows);
+                SmoothedLosses(Vector512.WidenUpper(own), Vector512.WidenUpper(uniform), Vector512.WidenUpper(gaps), Vector512.WidenUpper(log),
+                    Vector512.WidenUpper(top), Vector512.WidenUpper(labelLogit), classes, losses + k * Rows + 8);
+            }
+            else
+            {
+                // w·log Σ + w·(m − z_y) in float64, as the row-by-row path has it; m − z_y is exact there.
+                Losses(Vector512.WidenLower(weight), Vector512.WidenLower(log), Vector512.WidenLower(top), Vector512.WidenLower(labelLogit), losses + k * Rows);
+                Losses(Vector512.WidenUpper(weight), Vector512.WidenUpper(log), Vector512.WidenUpper(top), Vector512.WidenUpper(labelLogit), losses + k * Rows + 8);
+            }
             if (gradient == null) continue;
-            // softmax(z) = exp(z − m)/(1 + ρ), each exponential here carrying 2⁴⁶; the label's element less scale·w,
-            // in the same fused multiply-add.
-            var factor = Avx512F.PermuteVar16x32(Vector512.Create((float)(scale / (1L << Bias))) * weight / sum, plan.LaneOrder);
-            var labelWeight = Avx512F.PermuteVar16x32(Vector512.Create((float)scale) * weight, plan.LaneOrder);
+            // softmax(z)·A = A·exp(z − m)/(1 + ρ), each exponential here carrying 2⁴⁶; less scale·u everywhere and
+            // scale·(1 − ε)·w at the label, in the same fused multiply-add.
+            var total = TSmoothing.SumsGaps ? own + uniform * classes : weight;
+            var factor = Avx512F.PermuteVar16x32(Vector512.Create((float)(scale / (1L << Bias))) * total / sum, plan.LaneOrder);
+            var labelWeight = Avx512F.PermuteVar16x32(Vector512.Create((float)scale) * own, plan.LaneOrder);
+            var everywhere = TSmoothing.SumsGaps ? Avx512F.PermuteVar16x32(Vector512.Create((float)scale) * uniform, plan.LaneOrder) : default;
             var labelClass = Avx512F.PermuteVar16x32(label.AsSingle(), plan.LaneOrder);
             float* target = gradient + (nint)k * length;
             for (int v = 0; v < classes; v++)
@@ -162,6 +191,7 @@ internal static unsafe class RowBlocks
                 var e = WithMaxima(kept[v], exponentials[v]);
                 var atLabel = Vector512.Equals(plan.Broadcast(labelClass, v).AsInt32(), plan.ClassOf(v)).AsSingle();
                 var onehot = Vector512.ConditionalSelect(atLabel, plan.Broadcast(labelWeight, v), Vector512<float>.Zero);
+                if (TSmoothing.SumsGaps) onehot += plan.Broadcast(everywhere, v);
                 Vector512.Store(Vector512.FusedMultiplyAdd(e, plan.Broadcast(factor, v), -onehot), target + v * Rows);
             }
         }
@@ -172,6 +202,19 @@ internal static unsafe class RowBlocks
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Gather(float* source, Vector512<int> index) =>
         Vector512.Create(Avx2.GatherVector256(source, index.GetLower(), 4), Avx2.GatherVector256(source, index.GetUpper(), 4));
+
+    /// <summary>
+    /// Eight rows' evenly smoothed losses A·log Σ + (u·Σ (m − z) + own·(m − z_y)), A = own + n·u, written as the
+    /// row-by-row path writes them; 0 for an ignored row (A = 0).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SmoothedLosses(Vector512<double> own, Vector512<double> uniform, Vector512<double> gaps, Vector512<double> log,
+        Vector512<double> max, Vector512<double> labelLogit, int classes, double* losses)
+    {
+        var total = own + uniform * classes;
+        var loss = total * log + (uniform * gaps + own * (max - labelLogit));
+        Vector512.Store(Vector512.ConditionalSelect(Vector512.Equals(total, Vector512<double>.Zero), Vector512<double>.Zero, loss), losses);
+    }
 
     /// <summary>Eight rows' losses w·log Σ + w·(m − z_y), and 0 where w is 0 (even for a label on a −∞ logit).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1226,7 +1226,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             else StreamRows(logits, gradient, rows, classes, new LabelRows<Keep>(logits, gradient, classes, labels, settings, losses));
             return;
         }
-        int done = labels != null && targets == null && settings.Smoothing == 0 && UsesBlocks(classes, 1)
+        int done = labels != null && targets == null && SmoothsLikeALabel(settings) && UsesBlocks(classes, 1)
             ? BlockRows(rows, new LabelBlocks(logits, classes, labels, settings, gradient, losses), gradient, classes)
             : 0;
         for (int row = done; row < rows; row++)
