@@ -563,14 +563,7 @@ public unsafe class RowBlockTests
         var weights = Enumerable.Range(0, classes).Select(j => j == classes - 1 ? 0 : 0.5 + j % 4).ToArray();
         var options = new CrossEntropyOptions { ClassWeights = weights, IgnoreLabel = ignored };
 
-        var losses = new float[rows];
-        var gradient = new float[logits.Length];
-        CrossEntropy.RowLossesAndGradient(logits, classes, labels, losses, gradient, options);
-        var inPlace = (float[])logits.Clone();
-        var inPlaceLosses = new float[rows];
-        CrossEntropy.RowLossesAndGradient(inPlace, classes, labels, inPlaceLosses, inPlace, options);
-        Assert.Equal(losses, inPlaceLosses);
-        Assert.Equal(gradient, inPlace);
+        var (losses, gradient) = LossesAndGradientInPlaceOrNot(logits, classes, labels, options);
         var lossesOnly = new float[rows];
         CrossEntropy.RowLosses(logits, classes, labels, lossesOnly, options);
         Assert.Equal(losses, lossesOnly);
@@ -607,15 +600,7 @@ public unsafe class RowBlockTests
         }
 
         // The first three blocks are ordinary: the fast path must take them, or the checks above prove nothing about it.
-        var settings = new CrossEntropySettings<float> { GradientScale = 1, HasIgnoreLabel = true, IgnoreLabel = ignored };
-        byte* scratch = stackalloc byte[RowBlocks.ScratchBytes];
-        var blockLosses = new double[rows];
-        fixed (float* z = logits)
-        fixed (int* y = labels)
-        fixed (double* l = blockLosses)
-            Assert.Equal(3 * RowBlocks.Rows, RowBlocks.CrossEntropy(z, rows, classes, y, settings, null, l, scratch));
-
-        static bool Close(float a, float b) => a.Equals(b) || Math.Abs(a - b) <= 1e-6 * Math.Max(Math.Abs(a), Math.Abs(b));
+        Assert.Equal(3 * RowBlocks.Rows, RowsTakenByBlocks(logits, classes, labels, new CrossEntropySettings<float> { GradientScale = 1, HasIgnoreLabel = true, IgnoreLabel = ignored }));
     }
 
     /// <summary>
@@ -652,14 +637,7 @@ public unsafe class RowBlockTests
         logits[(4 * RowBlocks.Rows + 9) * classes + classes - 1] = -3e38f;
         var options = new CrossEntropyOptions { LabelSmoothing = smoothing, IgnoreLabel = ignored };
 
-        var losses = new float[rows];
-        var gradient = new float[logits.Length];
-        CrossEntropy.RowLossesAndGradient(logits, classes, labels, losses, gradient, options);
-        var inPlace = (float[])logits.Clone();
-        var inPlaceLosses = new float[rows];
-        CrossEntropy.RowLossesAndGradient(inPlace, classes, labels, inPlaceLosses, inPlace, options);
-        Assert.Equal(losses, inPlaceLosses);
-        Assert.Equal(gradient, inPlace);
+        var (losses, gradient) = LossesAndGradientInPlaceOrNot(logits, classes, labels, options);
 
         var singleLoss = new float[1];
         var singleGradient = new float[classes];
@@ -687,16 +665,36 @@ public unsafe class RowBlockTests
         }
 
         // The first three blocks are ordinary: the fast path must take them and stop at the fourth.
-        var settings = new CrossEntropySettings<float> { GradientScale = 1, Smoothing = smoothing, HasIgnoreLabel = true, IgnoreLabel = ignored };
+        Assert.Equal(3 * RowBlocks.Rows, RowsTakenByBlocks(logits, classes, labels,
+            new CrossEntropySettings<float> { GradientScale = 1, Smoothing = smoothing, HasIgnoreLabel = true, IgnoreLabel = ignored }));
+    }
+
+    /// <summary>Per-row losses and the gradient of a batch; in place they must come out the same, bit for bit.</summary>
+    private static (float[] Losses, float[] Gradient) LossesAndGradientInPlaceOrNot(float[] logits, int classes, int[] labels, CrossEntropyOptions options)
+    {
+        var losses = new float[labels.Length];
+        var gradient = new float[logits.Length];
+        CrossEntropy.RowLossesAndGradient(logits, classes, labels, losses, gradient, options);
+        var inPlace = (float[])logits.Clone();
+        var inPlaceLosses = new float[labels.Length];
+        CrossEntropy.RowLossesAndGradient(inPlace, classes, labels, inPlaceLosses, inPlace, options);
+        Assert.Equal(losses, inPlaceLosses);
+        Assert.Equal(gradient, inPlace);
+        return (losses, gradient);
+    }
+
+    /// <summary>How many rows the cross-entropy blocks take before the first they refuse (losses only).</summary>
+    private static int RowsTakenByBlocks(float[] logits, int classes, int[] labels, CrossEntropySettings<float> settings)
+    {
         byte* scratch = stackalloc byte[RowBlocks.ScratchBytes];
-        var blockLosses = new double[rows];
+        var losses = new double[labels.Length];
         fixed (float* z = logits)
         fixed (int* y = labels)
-        fixed (double* l = blockLosses)
-            Assert.Equal(3 * RowBlocks.Rows, RowBlocks.CrossEntropy(z, rows, classes, y, settings, null, l, scratch));
-
-        static bool Close(float a, float b) => a.Equals(b) || Math.Abs(a - b) <= 1e-6 * Math.Max(Math.Abs(a), Math.Abs(b));
+        fixed (double* l = losses)
+            return RowBlocks.CrossEntropy(z, labels.Length, classes, y, settings, null, l, scratch);
     }
+
+    private static bool Close(float a, float b) => a.Equals(b) || Math.Abs(a - b) <= 1e-6 * Math.Max(Math.Abs(a), Math.Abs(b));
 
     private static int LogSumExpBlocks(float[] logits, float[] destination, int classes)
     {
