@@ -454,6 +454,17 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     }
 
     /// <summary>
+    /// destination = source × factor, plus <paramref name="offset"/> where it is not 0 (label smoothing's constant):
+    /// <see cref="Finish{TOperation}"/> with <see cref="Multiply"/> or <see cref="MultiplyAdd"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Scale(T* source, T* destination, int length, T factor, bool streaming, T offset)
+    {
+        if (offset == T.Zero) Finish<Multiply>(source, destination, length, factor, streaming);
+        else Finish<MultiplyAdd>(source, destination, length, factor, streaming, offset);
+    }
+
+    /// <summary>
     /// Where pass one keeps a row's exponentials or gaps: per-thread buffers that stay in L2 for rows up to
     /// <see cref="ScratchLength"/>, so pass two reads them from cache and writes the destination once; longer rows
     /// keep them in the destination itself and pass two works in place. The buffers are pinned and aligned to
@@ -526,9 +537,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
                         int start = grid.Start(index), count = grid.End(index, length) - start;
                         double shift = (double.CreateTruncating(chunkShifts[index]) - statistics.Max) * inverse;
                         T factor = T.CreateTruncating(Math.Exp(shift) * multiplier / statistics.SumExp);
-                        bool stream = streaming && kept != destination;
-                        if (offset == 0) Finish<Multiply>(kept + start, destination + start, count, factor, stream);
-                        else Finish<MultiplyAdd>(kept + start, destination + start, count, factor, stream, added);
+                        Scale(kept + start, destination + start, count, factor, streaming && kept != destination, added);
                     }
                     return statistics;
                 }
@@ -568,19 +577,26 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         handled = T.IsFinite(max);
         if (!handled) return default;
         double gaps = sumGaps ? GapSum(z, length, max) : 0;
-        // The fast exponential at unit temperature where the maximum is within its range and the row long enough to
-        // repay setting it up (a table and two exponentials in float64: on rows of a hundred classes that set-up took
-        // longer than the general exponential's extra work); else the general one.
-        double sum = typeof(TArgument) == typeof(ShiftArgument<TSimd, TVector, T>) && length * sizeof(T) >= FastRowBytes
-            && ChunkExponential<TSimd, TVector, T>.TryCreate(max, out var fast)
-            ? ChunkExpFast<Keep>(z, destination, length, fast)
-            : ChunkExp<TArgument, Keep>(z, destination, length, TArgument.Create(max, T.Zero, inverse));
+        double sum = ShortRowSum<TArgument, Keep>(z, destination, length, max, inverse);
         if (double.IsNaN(sum)) return RowStatistics.Special(RowKind.NaN);
-        T factor = T.CreateTruncating(multiplier / sum);
-        if (offset == 0) Finish<Multiply>(destination, destination, length, factor, streaming: false);
-        else Finish<MultiplyAdd>(destination, destination, length, factor, streaming: false, T.CreateTruncating(offset));
+        Scale(destination, destination, length, T.CreateTruncating(multiplier / sum), streaming: false, T.CreateTruncating(offset));
         return new RowStatistics(RowKind.Finite, double.CreateTruncating(max), sum) { Gaps = gaps };
     }
+
+    /// <summary>
+    /// Σ exp((z − max)/T) of a short row against its finite maximum, keeping each exponential when
+    /// <typeparamref name="TSink"/> does: the fast exponential at unit temperature where the maximum is within its
+    /// range and the row long enough to repay setting it up (a table and two exponentials in float64: on rows of a
+    /// hundred classes that set-up took longer than the general exponential's extra work); else the general one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double ShortRowSum<TArgument, TSink>(T* z, T* kept, int length, T max, double inverse)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+        where TSink : struct, ISink =>
+        typeof(TArgument) == typeof(ShiftArgument<TSimd, TVector, T>) && length * sizeof(T) >= FastRowBytes
+            && ChunkExponential<TSimd, TVector, T>.TryCreate(max, out var fast)
+            ? ChunkExpFast<TSink>(z, kept, length, fast)
+            : ChunkExp<TArgument, TSink>(z, kept, length, TArgument.Create(max, T.Zero, inverse));
 
     /// <summary>
     /// log softmax(z/T) of a row of at most <see cref="ShortRowLength"/> elements, in three passes over L1: the
@@ -593,10 +609,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     {
         T max = ChunkMax(z, length);
         if (!T.IsFinite(max)) return false;
-        double sum = typeof(TArgument) == typeof(ShiftArgument<TSimd, TVector, T>) && length * sizeof(T) >= FastRowBytes
-            && ChunkExponential<TSimd, TVector, T>.TryCreate(max, out var fast)
-            ? ChunkExpFast<Discard>(z, null, length, fast)
-            : ChunkExp<TArgument, Discard>(z, null, length, TArgument.Create(max, T.Zero, inverse));
+        double sum = ShortRowSum<TArgument, Discard>(z, null, length, max, inverse);
         if (double.IsNaN(sum))
         {
             SpecialRows<T>.Fill(destination, length, T.NaN);
@@ -780,9 +793,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
                         Finish<Add>((T*)d + begin, (T*)d + begin, count, T.CreateTruncating(gap - logSum), streaming: false);
                         continue;
                     }
-                    T factor = T.CreateTruncating(Math.Exp(gap) * multiplier / statistics.SumExp);
-                    if (offset == 0) Finish<Multiply>((T*)d + begin, (T*)d + begin, count, factor, streaming: false);
-                    else Finish<MultiplyAdd>((T*)d + begin, (T*)d + begin, count, factor, streaming: false, T.CreateTruncating(offset));
+                    Scale((T*)d + begin, (T*)d + begin, count, T.CreateTruncating(Math.Exp(gap) * multiplier / statistics.SumExp), streaming: false, T.CreateTruncating(offset));
                 }
             });
             return statistics;
