@@ -292,6 +292,89 @@ public class AccuracyTests
         }, iter: 40);
     }
 
+    /// <summary>
+    /// Soft targets, and labels smoothed with class weights or a mask, take two passes on one thread, pass one
+    /// summing the targets chunk by chunk against a maximum that may grow (and in T, falling back to float64 for
+    /// a chunk whose products are subnormal or huge). Rows of up to 20,000 classes (four times that now and then,
+    /// past the scratch buffer), rising, with −∞ logits, targets on them or not, weights and targets scaled to
+    /// subnormal or huge products, in place and not, with the loss alone too, match the reference.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(FloatWidths))]
+    public void Soft_and_weighted_cross_entropy_of_long_rows_matches_the_float64_reference_in_float(string width) =>
+        CheckTargetRows(Widths<float>.All().Single(w => w.Name == width), tolerance: 1e-6, floor: 1e-35, tiny: 1e-41, huge: 1e25);
+
+    [Theory]
+    [MemberData(nameof(DoubleWidths))]
+    public void Soft_and_weighted_cross_entropy_of_long_rows_matches_the_float64_reference_in_double(string width) =>
+        CheckTargetRows(Widths<double>.All().Single(w => w.Name == width), tolerance: 1e-13, floor: 1e-300, tiny: 1e-315, huge: 1e25);
+
+    private static readonly Gen<(double[] Logits, double[] Soft, double[] Weights, int Label, bool UsesSoft, bool Weighted, double Smoothing, bool Masked, int Scale, bool InPlace, bool LossOnly)> TargetRows =
+        from row in Generators.Row(20_000, withNegativeInfinity: false)
+        from repeat in Gen.OneOf(1, 1, 1, 4)
+        from rise in Gen.OneOf(0.0, 1.0, 30.0, 1e6)
+        from holes in Gen.Int[0, 3 * row.Length].Array[3]
+        from seed in Gen.Int
+        from label in Gen.Int[0, row.Length - 1]
+        from usesSoft in Gen.Bool
+        from weighted in Gen.Bool
+        from smoothing in Gen.OneOf(0.0, 0.1, 0.4)
+        from masked in Gen.Bool
+        from scale in Gen.Int[0, 2]
+        from inPlace in Gen.Bool
+        from lossOnly in Gen.OneOf(false, false, false, true)
+        let length = row.Length * repeat
+        let random = new Random(seed)
+        select (Enumerable.Range(0, length).Select(j => holes.Contains(j) ? double.NegativeInfinity : Math.Clamp(row[j % row.Length] + rise * j / length, -3.4e38, 3.4e38)).ToArray(),
+            Enumerable.Range(0, length).Select(_ => random.Next(4) == 0 ? 0 : 2 * random.NextDouble()).ToArray(),
+            Enumerable.Range(0, length).Select(_ => random.Next(5) == 0 ? 0 : 3 * random.NextDouble()).ToArray(),
+            label, usesSoft, weighted, smoothing, masked, scale, inPlace, lossOnly);
+
+    private static void CheckTargetRows<T>(Widths<T>.Width kernels, double tolerance, double floor, double tiny, double huge)
+        where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
+    {
+        TargetRows.Sample(c =>
+        {
+            // Scale 1 makes every product w·t subnormal, scale 2 beyond 2⁶⁴: both take the float64 sums.
+            double factor = c.Scale switch { 1 => tiny, 2 => huge, _ => 1 };
+            var z = c.Logits.Select(T.CreateTruncating).ToArray();
+            T[]? soft = c.UsesSoft ? [.. c.Soft.Select(t => T.CreateTruncating(t * factor))] : null;
+            T[]? weights = c.Weighted ? [.. c.Weights.Select(T.CreateTruncating)] : null;
+            var (loss, expected, size) = Reference.CrossEntropy([.. z.Select(double.CreateTruncating)], c.Label,
+                soft is null ? null : [.. soft.Select(double.CreateTruncating)], weights is null ? null : [.. weights.Select(double.CreateTruncating)], c.Smoothing, c.Masked);
+            var gradient = c.LossOnly ? null : c.InPlace ? z : new T[z.Length];
+            var losses = new double[1];
+            kernels.CrossEntropy(z, z.Length, c.UsesSoft ? null : [c.Label], soft, weights, c.Smoothing, c.Masked, gradient, losses);
+            string what = $"{kernels}, {z.Length} classes, {(c.UsesSoft ? $"soft ×{factor}" : $"label {c.Label}")}, weighted {c.Weighted}, ε {c.Smoothing}, masked {c.Masked}, in place {c.InPlace}, loss only {c.LossOnly}";
+            // The gradient is linear in the targets: scaled up, so is the floor below which a probability's own
+            // underflow (p < 1e-38 in float, times A) is not resolved.
+            AssertCrossEntropy(what, losses[0], gradient ?? [], loss, expected, size, tolerance, floor * Math.Max(1, factor));
+        }, iter: 40);
+    }
+
+    /// <summary>
+    /// Products w·t that are subnormal lose bits when rounded in T, and a gap of 6e38 multiplies what they lost:
+    /// such a chunk must be summed in float64. A row of 1,000 classes at −3e38 below one at 3e38, each with a
+    /// subnormal weighted target, has a loss of about 100 that the reference gets to 1e-6.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(FloatWidths))]
+    public void Subnormal_weighted_targets_under_huge_gaps_keep_the_loss_accurate(string width)
+    {
+        var kernels = Widths<float>.All().Single(w => w.Name == width);
+        // Every product rounds alike (1.7 × 1e-40 lands 0.4 of a subnormal step off), so nothing averages out.
+        int classes = 1000;
+        var z = Enumerable.Range(0, classes).Select(j => j == 0 ? 3e38f : -3e38f).ToArray();
+        var soft = Enumerable.Repeat(1e-40f, classes).ToArray();
+        var weights = Enumerable.Repeat(1.7f, classes).ToArray();
+        var (loss, expected, size) = Reference.CrossEntropy(Reference.Widen(z), 0, Reference.Widen(soft), Reference.Widen(weights), 0, masked: false);
+        var gradient = new float[classes];
+        var losses = new double[1];
+        kernels.CrossEntropy(z, classes, null, soft, weights, 0, false, gradient, losses);
+        Assert.True(loss > 50, $"the case needs a loss well above 1, got {loss}");
+        AssertCrossEntropy($"{kernels}, subnormal products", losses[0], gradient, loss, expected, size, 1e-6, 1e-35);
+    }
+
     /// <summary>The loss within tolerance·max(1, |reference|), each partial derivative within tolerance × its size (<see cref="Reference.CrossEntropy"/>) plus a floor.</summary>
     private static void AssertCrossEntropy<T>(string what, double actualLoss, T[] gradient, double loss, double[] expected, double[] size, double tolerance, double floor)
         where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>

@@ -56,14 +56,16 @@ public class ArgumentTests
     }
 
     /// <summary>
-    /// Soft targets are checked a vector at a time; the one refused is still named by row and class, whether it
-    /// falls in a whole vector or in the tail, and nothing is written.
+    /// Soft targets are checked four vectors at a time; the one refused is still named by row and class, whether it
+    /// falls in the first or last vector of a group or in the tail, and nothing is written.
     /// </summary>
     [Theory]
     [InlineData(2 * 50 + 37, -0.5f)]
     [InlineData(2 * 50 + 37, float.NaN)]
     [InlineData(3 * 50 - 1, float.PositiveInfinity)]
     [InlineData(0, float.NegativeInfinity)]
+    [InlineData(60, float.NaN)]
+    [InlineData(100, -0.25f)]
     public void A_bad_soft_target_is_named_by_row_and_class(int at, float value)
     {
         var z = Enumerable.Range(0, 150).Select(i => (float)(i % 7)).ToArray();

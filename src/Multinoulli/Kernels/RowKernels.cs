@@ -91,6 +91,15 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T> =>
         Statistics<TArgument, Discard>(logits, null, length, inverseTemperature, null);
 
+    /// <summary>Pass one with nothing summed besides the exponentials (<see cref="NoSums"/>).</summary>
+    private static RowStatistics Statistics<TArgument, TSink>(T* logits, T* exponentials, int length, double inverseTemperature, T* shifts)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+        where TSink : struct, ISink
+    {
+        var none = new NoSums();
+        return Statistics<TArgument, TSink, NoSums>(logits, exponentials, length, inverseTemperature, shifts, ref none);
+    }
+
     /// <summary>
     /// Pass one, chunk by chunk: each chunk's exponentials against the running maximum, summed in float64
     /// (rescaled when the maximum grows). With <typeparamref name="TSink"/> = <see cref="Keep"/> the
@@ -100,11 +109,14 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     /// read and, if it is above the shift, what was done is rescaled to it. Either way each chunk's shift is the
     /// maximum of the row up to and including it, as if every chunk's maximum were read first, at the cost of one
     /// extra read of part of the chunk (from L1) only where the maximum grows or a logit is out of the fast range.
+    /// <para><paramref name="sums"/> takes in each chunk while it is in L1 (<see cref="IChunkSums"/>): after its
+    /// exponentials, or before them, against max(running maximum, chunk maximum), when they overwrite the logits.</para>
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static RowStatistics Statistics<TArgument, TSink>(T* logits, T* exponentials, int length, double inverseTemperature, T* shifts)
+    private static RowStatistics Statistics<TArgument, TSink, TSums>(T* logits, T* exponentials, int length, double inverseTemperature, T* shifts, ref TSums sums)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
         where TSink : struct, ISink
+        where TSums : struct, IChunkSums
     {
         T runningMax = T.NegativeInfinity;
         bool unit = typeof(TArgument) == typeof(ShiftArgument<TSimd, TVector, T>);
@@ -112,9 +124,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         ChunkExponential<TSimd, TVector, T> fast = default;
         // Chunk sums are added with Neumaier's compensation: a million double terms would otherwise drift by 1e-13.
         double sum = 0, compensation = 0;
-        // Σ (gapShift − z) over the first `summed` logits, for label smoothing (TSink.SumsGaps): taken from each chunk
-        // while it is in L1, after its exponentials, or before them when they overwrite the logits (in place).
-        var gaps = new GapTotal();
+        bool summing = typeof(TSums) != typeof(NoSums);
         bool inPlace = exponentials == logits;
         var grid = new ChunkGrid(exponentials, length);
         for (int index = 0; index < grid.Count; index++)
@@ -123,7 +133,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             int count = grid.End(index, length) - start;
             T* block = logits + start;
             T* kept = TSink.Keeps ? exponentials + start : null;
-            if (TSink.SumsGaps && inPlace) gaps.Add(block, count, T.Max(runningMax, ChunkMax(block, count)));
+            if (summing && inPlace) sums.Add(block, start, count, T.Max(runningMax, ChunkMax(block, count)));
             int done = 0;
             double term = hasFast ? ChunkExpAhead<TSink>(block, kept, count, fast, out done) : 0;
             if (done < count)
@@ -166,7 +176,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
                         : ChunkExp<TArgument, TSink>(block + done, TSink.Keeps ? kept + done : null, count - done, TArgument.Create(runningMax, T.Zero, inverseTemperature));
                 }
             }
-            if (TSink.SumsGaps && !inPlace) gaps.Add(block, count, runningMax);
+            if (summing && !inPlace) sums.Add(block, start, count, runningMax);
             if (TSink.Keeps) shifts[index] = runningMax;
             double total = sum + term;
             compensation += Math.Abs(sum) >= Math.Abs(term) ? (sum - total) + term : (term - total) + sum;
@@ -175,7 +185,27 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         sum += compensation;
         if (double.IsNaN(sum)) return RowStatistics.Special(RowKind.NaN);
         if (T.IsNegativeInfinity(runningMax)) return RowStatistics.Special(RowKind.AllMasked);
-        return new RowStatistics(RowKind.Finite, double.CreateTruncating(runningMax), sum) { Gaps = TSink.SumsGaps ? gaps.Total : 0 };
+        return new RowStatistics(RowKind.Finite, double.CreateTruncating(runningMax), sum);
+    }
+
+    /// <summary>
+    /// What pass one sums over a row besides its exponentials, chunk by chunk while each is in L1
+    /// (<see cref="Statistics{TArgument, TSink, TSums}"/>): a struct, so each kind compiles into its own loop.
+    /// </summary>
+    private interface IChunkSums
+    {
+        /// <summary>
+        /// Takes in <paramref name="count"/> logits at <paramref name="logits"/>, <paramref name="start"/> elements
+        /// into the part of the row pass one was given, all at or below <paramref name="shift"/>: the row's maximum
+        /// up to and including them (−∞ while every logit so far is −∞; +∞ or NaN for a row that is special).
+        /// </summary>
+        void Add(T* logits, int start, int count, T shift);
+    }
+
+    /// <summary>Nothing summed.</summary>
+    private struct NoSums : IChunkSums
+    {
+        public readonly void Add(T* logits, int start, int count, T shift) { }
     }
 
     /// <summary>
@@ -184,7 +214,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     /// left out (a NaN or +∞ makes the row special anyway), except that −∞ logits before the first finite one make
     /// the total +∞, as their gaps to any maximum are.
     /// </summary>
-    private struct GapTotal
+    private struct GapTotal : IChunkSums
     {
         private double _sum;
         private double _shift;
@@ -192,7 +222,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
 
         public readonly double Total => _sum;
 
-        public void Add(T* logits, int count, T shift)
+        public void Add(T* logits, int start, int count, T shift)
         {
             if (T.IsNegativeInfinity(shift)) _sum = double.PositiveInfinity;
             if (!T.IsFinite(shift)) return;
@@ -525,8 +555,9 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             fixed (T* chunkShifts = shifts.Span)
             {
                 T* kept = Kept(length, destination);
+                var gaps = new GapTotal();
                 var statistics = sumGaps
-                    ? Statistics<TArgument, KeepSummingGaps>(z, kept, length, inverse, chunkShifts)
+                    ? Statistics<TArgument, Keep, GapTotal>(z, kept, length, inverse, chunkShifts, ref gaps) with { Gaps = gaps.Total }
                     : Statistics<TArgument, Keep>(z, kept, length, inverse, chunkShifts);
                 if (statistics.Kind == RowKind.Finite)
                 {
@@ -753,11 +784,12 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             RowParallel.Run(parts, degree, part =>
             {
                 var (start, end, firstChunk) = Part(part, parts, grid, length);
+                var gaps = new GapTotal();
                 fixed (T* s = shifts)
                     partStatistics[part] = logarithm
                         ? Statistics<TArgument, KeepGaps>((T*)z + start, (T*)d + start, end - start, inverse, s + firstChunk)
                         : sumGaps
-                        ? Statistics<TArgument, KeepSummingGaps>((T*)z + start, (T*)d + start, end - start, inverse, s + firstChunk)
+                        ? Statistics<TArgument, Keep, GapTotal>((T*)z + start, (T*)d + start, end - start, inverse, s + firstChunk, ref gaps) with { Gaps = gaps.Total }
                         : Statistics<TArgument, Keep>((T*)z + start, (T*)d + start, end - start, inverse, s + firstChunk);
             });
 
@@ -1301,7 +1333,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         var rowTargets = new RowTargets<T>(label, soft, settings.Weights, settings.Smoothing, settings.Masked);
         if (g != null && soft == null && SmoothsLikeALabel(settings))
             return LabelRow(z, g, classes, label, rowTargets, settings.GradientScale, streaming, degree);
-        return TargetRow(z, g, classes, soft, rowTargets, settings, degree);
+        return TargetRow(z, g, classes, soft, rowTargets, settings, degree, streaming);
     }
 
     /// <summary>
@@ -1366,14 +1398,21 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     }
 
     /// <summary>
-    /// Soft targets, smoothing, or the loss alone: pass one, the target sums, then the gradient from z, each pass
-    /// split over <paramref name="degree"/> threads as <see cref="LongRow(T*, T*, int, double, bool, int, bool)"/>
-    /// splits a row. With t′ = (1 − ε)·t + u: the row's weight A = Σ w·t′ and C = Σ w·t′·(max − z), so the loss is
-    /// A·log Σ exp(z − max) + C (every term of C is ≥ 0, so nothing cancels), and the gradient is
-    /// scale·(p·A − w ⊙ t′).
+    /// Soft targets, smoothing that is weighted or masked, or the loss alone. With t′ = (1 − ε)·t + u: the row's
+    /// weight A = Σ w·t′ and C = Σ w·t′·(max − z), so the loss is A·log Σ exp(z − max) + C (every term of C is ≥ 0,
+    /// so nothing cancels), and the gradient is scale·(p·A − w ⊙ t′). On one thread this takes two passes
+    /// (<see cref="FusedTargetRow"/>); split over <paramref name="degree"/> threads, as
+    /// <see cref="LongRow(T*, T*, int, double, bool, int, bool)"/> splits a row, three: pass one, the target sums,
+    /// then the gradient from z.
     /// </summary>
-    private static double TargetRow(T* z, T* g, int classes, T* soft, in RowTargets<T> rowTargets, in CrossEntropySettings<T> settings, int degree)
+    private static double TargetRow(T* z, T* g, int classes, T* soft, in RowTargets<T> rowTargets, in CrossEntropySettings<T> settings, int degree, bool streaming)
     {
+        bool smoothed = settings.Smoothing > 0, masked = settings.Masked;
+        double labelLogit = soft == null ? double.CreateTruncating(z[rowTargets.Label]) : 0;
+        // A long row kept in place loses its −∞ logits to pass one, and a masked gradient needs them.
+        if (degree == 1 && !(masked && g == z && classes > ScratchLength))
+            return FusedTargetRow(z, g, classes, soft, rowTargets, settings, labelLogit, streaming);
+
         var statistics = degree > 1
             ? LongStatistics<ShiftArgument<TSimd, TVector, T>>(z, classes, 1, degree)
             : Statistics<ShiftArgument<TSimd, TVector, T>>(z, classes, 1);
@@ -1381,33 +1420,182 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             return rowTargets.SpecialRow(statistics.Kind, z, classes, g, settings.GradientScale);
         T shift = T.CreateTruncating(statistics.Max);
         T* weights = settings.Weights;
-        bool smoothed = settings.Smoothing > 0, masked = settings.Masked;
         var sums = degree > 1
             ? SplitTargetSums(z, soft, weights, shift, smoothed, masked, new RowParts(new ChunkGrid(g, classes), classes, degree))
             : SumTargets(z, soft, weights, classes, shift, smoothed, masked);
+        var target = new TargetLoss(sums, statistics, classes, soft != null, rowTargets, weights != null, masked, labelLogit);
+        if (g == null) return target.Loss;
 
-        double keep = 1 - settings.Smoothing;
-        double support = masked ? sums.Covered : classes;
-        double uniform = smoothed ? rowTargets.Uniform(support) : 0;
-        double weight = keep * sums.TargetWeight + uniform * (weights == null ? support : sums.CoveredWeight);
-        double gap = keep * sums.TargetGap + (uniform > 0 ? uniform * sums.CoveredGap : 0);
-        int label = rowTargets.Label;
-        double own = soft == null ? keep * rowTargets.Weight(label) : 0;
-        if (own > 0)
-        {
-            // The one-hot part of the target: one term, at the label (read before the gradient may overwrite it).
-            weight += own;
-            gap += own * (statistics.Max - double.CreateTruncating(z[label]));
-        }
-        double loss = weight == 0 ? gap : weight * Math.Log(statistics.SumExp) + gap;
-        if (g == null) return loss;
-
-        var gradient = new TargetGradients(shift, settings.GradientScale, weight / statistics.SumExp, uniform, keep, masked);
+        var gradient = new TargetGradients(shift, settings.GradientScale, target.Weight / statistics.SumExp, target.Uniform, target.Keep, masked);
         if (degree > 1) gradient.WriteSplit(z, g, soft, weights, classes, degree);
         else gradient.Write(z, g, soft, weights, classes);
-        if (own > 0)
-            g[label] = T.CreateTruncating(double.CreateTruncating(g[label]) - settings.GradientScale * own);
-        return loss;
+        target.FixLabel(g, rowTargets.Label, settings.GradientScale);
+        return target.Loss;
+    }
+
+    /// <summary>
+    /// <see cref="TargetRow"/> on one thread, in two passes. Pass one sums each chunk's exponentials and, while the
+    /// chunk is in L1, its target sums (<see cref="TargetTotal"/>), keeping the exponentials in scratch (or in the
+    /// gradient, for a row too long for it). Pass two writes the gradient from them, e·scale·A·exp(shift − max)/Σ
+    /// − scale·w ⊙ t′, with no second exponential. Without a gradient, pass one alone.
+    /// </summary>
+    private static double FusedTargetRow(T* z, T* g, int classes, T* soft, in RowTargets<T> rowTargets, in CrossEntropySettings<T> settings,
+        double labelLogit, bool streaming)
+    {
+        T* weights = settings.Weights;
+        bool masked = settings.Masked;
+        if (classes <= ShortRowLength && TryShortTargetRow(z, g, classes, soft, rowTargets, settings, labelLogit, out double shortLoss))
+            return shortLoss;
+        var totals = new TargetTotal(soft, weights, settings.Smoothing > 0, masked);
+        var shifts = Shifts.Rent(classes);
+        try
+        {
+            fixed (T* chunkShifts = shifts.Span)
+            {
+                T* kept = g == null ? null : Kept(classes, g);
+                var statistics = g == null
+                    ? Statistics<ShiftArgument<TSimd, TVector, T>, Discard, TargetTotal>(z, null, classes, 1, null, ref totals)
+                    : Statistics<ShiftArgument<TSimd, TVector, T>, Keep, TargetTotal>(z, kept, classes, 1, chunkShifts, ref totals);
+                if (statistics.Kind != RowKind.Finite)
+                    return rowTargets.SpecialRow(statistics.Kind, z, classes, g, settings.GradientScale);
+                var target = new TargetLoss(totals.Sums, statistics, classes, soft != null, rowTargets, weights != null, masked, labelLogit);
+                if (g == null) return target.Loss;
+
+                double scale = settings.GradientScale;
+                T own = T.CreateTruncating(-scale * target.Keep), uniform = T.CreateTruncating(-scale * target.Uniform);
+                var grid = new ChunkGrid(kept, classes);
+                for (int index = 0; index < grid.Count; index++)
+                {
+                    int start = grid.Start(index), count = grid.End(index, classes) - start;
+                    double rescale = Math.Exp(double.CreateTruncating(chunkShifts[index]) - statistics.Max);
+                    T factor = T.CreateTruncating(rescale * scale * target.Weight / statistics.SumExp);
+                    KeptTargetGradient(kept + start, z + start, g + start, soft == null ? null : soft + start, weights == null ? null : weights + start,
+                        count, factor, own, uniform, masked, streaming && kept != g);
+                }
+                target.FixLabel(g, rowTargets.Label, scale);
+                return target.Loss;
+            }
+        }
+        finally
+        {
+            shifts.Return();
+        }
+    }
+
+    /// <summary>
+    /// <see cref="FusedTargetRow"/> of a row of at most <see cref="ShortRowLength"/> elements, over L1 and with no
+    /// chunk bookkeeping, as <see cref="ShortRow{TArgument}"/> does for softmax: the maximum; the exponentials,
+    /// kept in scratch and summed; the target sums against the maximum; the gradient. False, with nothing
+    /// written, for a row whose maximum is not finite or whose sum is NaN (a NaN the maximum stepped over): the
+    /// general path writes its limits.
+    /// </summary>
+    private static bool TryShortTargetRow(T* z, T* g, int classes, T* soft, in RowTargets<T> rowTargets, in CrossEntropySettings<T> settings,
+        double labelLogit, out double loss)
+    {
+        loss = 0;
+        T max = ChunkMax(z, classes);
+        if (!T.IsFinite(max)) return false;
+        T* kept = g == null ? null : Scratch(0);
+        double sum = g == null
+            ? ShortRowSum<ShiftArgument<TSimd, TVector, T>, Discard>(z, null, classes, max, 1)
+            : ShortRowSum<ShiftArgument<TSimd, TVector, T>, Keep>(z, kept, classes, max, 1);
+        if (double.IsNaN(sum)) return false;
+        T* weights = settings.Weights;
+        bool masked = settings.Masked;
+        var statistics = new RowStatistics(RowKind.Finite, double.CreateTruncating(max), sum);
+        var target = new TargetLoss(SumTargets(z, soft, weights, classes, max, settings.Smoothing > 0, masked), statistics, classes, soft != null,
+            rowTargets, weights != null, masked, labelLogit);
+        loss = target.Loss;
+        if (g == null) return true;
+        double scale = settings.GradientScale;
+        KeptTargetGradient(kept, z, g, soft, weights, classes, T.CreateTruncating(scale * target.Weight / sum),
+            T.CreateTruncating(-scale * target.Keep), T.CreateTruncating(-scale * target.Uniform), masked, streaming: false);
+        target.FixLabel(g, rowTargets.Label, scale);
+        return true;
+    }
+
+    /// <summary>
+    /// A target row's weight A = Σ w·t′, its uniform share u and its loss A·log Σ exp(z − max) + C, from pass one's
+    /// statistics and the target sums (see <see cref="TargetRow"/>). A label's own share (1 − ε)·w_y is one term,
+    /// at the label, whose logit the caller read before anything was written.
+    /// </summary>
+    private readonly struct TargetLoss
+    {
+        public TargetLoss(in TargetSums sums, in RowStatistics statistics, int classes, bool softTargets, in RowTargets<T> rowTargets,
+            bool weighted, bool masked, double labelLogit)
+        {
+            Keep = 1 - rowTargets.Smoothing;
+            double support = masked ? sums.Covered : classes;
+            Uniform = rowTargets.Smoothing > 0 ? rowTargets.Uniform(support) : 0;
+            double weight = Keep * sums.TargetWeight + Uniform * (weighted ? sums.CoveredWeight : support);
+            double gap = Keep * sums.TargetGap + (Uniform > 0 ? Uniform * sums.CoveredGap : 0);
+            Own = softTargets ? 0 : Keep * rowTargets.Weight(rowTargets.Label);
+            if (Own > 0)
+            {
+                weight += Own;
+                gap += Own * (statistics.Max - labelLogit);
+            }
+            Weight = weight;
+            Loss = weight == 0 ? gap : weight * Math.Log(statistics.SumExp) + gap;
+        }
+
+        /// <summary>1 − ε.</summary>
+        public double Keep { get; }
+        public double Uniform { get; }
+        public double Own { get; }
+        public double Weight { get; }
+        public double Loss { get; }
+
+        /// <summary>Takes the label's own share, scale·(1 − ε)·w_y, off its gradient.</summary>
+        public void FixLabel(T* g, int label, double scale)
+        {
+            if (Own > 0) g[label] = T.CreateTruncating(double.CreateTruncating(g[label]) - scale * Own);
+        }
+    }
+
+    /// <summary>
+    /// scale·(p·A − w ⊙ t′) over one chunk from pass one's exponentials e = exp(z − shift), as
+    /// e·<paramref name="factor"/> + w·(t·<paramref name="own"/> + <paramref name="uniform"/>) (the last two
+    /// negative): no uniform share where a masked logit is −∞, read from z before the gradient, which may be z,
+    /// overwrites it. With <paramref name="streaming"/> the gradient is written past the caches.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void KeptTargetGradient(T* kept, T* z, T* g, T* soft, T* weights, int count, T factor, T own, T uniform, bool masked, bool streaming)
+    {
+        int width = TSimd.Count;
+        var f = TSimd.Create(factor);
+        var ownVector = TSimd.Create(own);
+        var uniformVector = TSimd.Create(uniform);
+        int i = 0;
+        if (streaming)
+        {
+            int misaligned = (int)((nuint)g % (nuint)(width * sizeof(T))) / sizeof(T);
+            int head = misaligned == 0 ? 0 : Math.Min(width - misaligned, count);
+            if (head > 0) TSimd.StoreTail(g, head, Gradient(0, head));
+            for (i = head; i <= count - width; i += width)
+                TSimd.StoreStreaming(g + i, Gradient(i, width));
+        }
+        for (; i <= count - width; i += width)
+            TSimd.Store(g + i, Gradient(i, width));
+        if (i < count)
+            TSimd.StoreTail(g + i, count - i, Gradient(i, count - i));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        TVector Gradient(int at, int lanes)
+        {
+            bool whole = lanes == width;
+            var e = whole ? TSimd.Load(kept + at) : TSimd.LoadTail(kept + at, lanes, T.Zero);
+            var share = uniformVector;
+            if (masked)
+            {
+                var logits = whole ? TSimd.Load(z + at) : TSimd.LoadTail(z + at, lanes, T.Zero);
+                share = TSimd.Select(TSimd.Equal(logits, TSimd.Create(T.NegativeInfinity)), TSimd.Create(T.Zero), share);
+            }
+            var target = soft == null ? share
+                : TSimd.MultiplyAdd(whole ? TSimd.Load(soft + at) : TSimd.LoadTail(soft + at, lanes, T.Zero), ownVector, share);
+            if (weights != null) target = TSimd.Multiply(whole ? TSimd.Load(weights + at) : TSimd.LoadTail(weights + at, lanes, T.Zero), target);
+            return TSimd.MultiplyAdd(e, f, target);
+        }
     }
 
     /// <summary>
@@ -1423,13 +1611,201 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     }
 
     /// <summary>
-    /// <see cref="TargetSums"/> of <paramref name="count"/> classes against <paramref name="shift"/>, the row's
-    /// maximum: the soft part when <paramref name="soft"/> is given, the covered part when
-    /// <paramref name="smoothed"/>, each term formed and summed in float64. The logits hold no NaN (the row's
-    /// statistics are finite), so a NaN marks the spare lanes of the last vector.
+    /// <see cref="TargetSums"/> of <paramref name="count"/> classes against <paramref name="shift"/>, at or above
+    /// each of their logits (the row's maximum, or in pass one the maximum up to them): the soft part when
+    /// <paramref name="soft"/> is given, the covered part when <paramref name="smoothed"/>. Terms are formed in T
+    /// from the gap taken in eighths, shift/8 − z/8 (rounded once; it cannot overflow), and added in T four vectors
+    /// at a time before they are widened, as <see cref="GapSum"/> adds. Every term is ≥ 0, so the sums keep T's
+    /// relative precision, as long as a product w·t is neither subnormal (its rounding would be absolute, then
+    /// multiplied by a gap of up to 4e37) nor beyond 2⁶⁴, and nothing overflows: a chunk where either happens is
+    /// summed again in float64 (<see cref="SumTargetsWide"/>), as is one with a −∞ logit under a weight (+∞).
+    /// </summary>
+    private static TargetSums SumTargets(T* logits, T* soft, T* weights, int count, T shift, bool smoothed, bool masked) =>
+        soft != null ? SumTargets<Yes>(logits, soft, weights, count, shift, smoothed, masked) : SumTargets<No>(logits, soft, weights, count, shift, smoothed, masked);
+
+    // Each choice made once, outside the loop: a branch on a flag inside it cost the soft targets' loop half its speed.
+    private static TargetSums SumTargets<TSoft>(T* logits, T* soft, T* weights, int count, T shift, bool smoothed, bool masked)
+        where TSoft : struct, IFlag =>
+        weights != null ? SumTargets<TSoft, Yes>(logits, soft, weights, count, shift, smoothed, masked) : SumTargets<TSoft, No>(logits, soft, weights, count, shift, smoothed, masked);
+
+    private static TargetSums SumTargets<TSoft, TWeighted>(T* logits, T* soft, T* weights, int count, T shift, bool smoothed, bool masked)
+        where TSoft : struct, IFlag where TWeighted : struct, IFlag =>
+        !smoothed ? SumTargets<TSoft, TWeighted, No, No>(logits, soft, weights, count, shift)
+        : masked ? SumTargets<TSoft, TWeighted, Yes, Yes>(logits, soft, weights, count, shift)
+        : SumTargets<TSoft, TWeighted, Yes, No>(logits, soft, weights, count, shift);
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static TargetSums SumTargets<TSoft, TWeighted, TSmoothed, TMasked>(T* logits, T* soft, T* weights, int count, T shift)
+        where TSoft : struct, IFlag where TWeighted : struct, IFlag where TSmoothed : struct, IFlag where TMasked : struct, IFlag
+    {
+        int width = TSimd.Count;
+        var zero = TSimd.Create(T.Zero);
+        var minusEighth = TSimd.Create(T.CreateTruncating(-0.125));
+        var eighthShift = TSimd.Create(shift * T.CreateTruncating(0.125));
+        var terms = new TargetTerms<TSoft, TWeighted, TSmoothed, TMasked>(zero);
+        int i = 0;
+        for (; i <= count - 4 * width; i += 4 * width)
+        {
+            // A group of four vectors, added in T, then widened once.
+            if (TSoft.Value) Prefetch(soft + i + ChunkLength, 4 * width, intoL2: true);
+            var group = new TargetTerms<TSoft, TWeighted, TSmoothed, TMasked>(zero);
+            for (int k = i; k < i + 4 * width; k += width)
+                group.Add(TSimd.Load(logits + k), TSoft.Value ? TSimd.Load(soft + k) : zero, TWeighted.Value ? TSimd.Load(weights + k) : zero,
+                    minusEighth, eighthShift);
+            terms.Widen(group);
+        }
+        for (; i < count; i += width)
+        {
+            // The spare lanes of a last vector have t = w = 0 and a NaN logit, which covers nothing.
+            int rest = count - i;
+            var group = new TargetTerms<TSoft, TWeighted, TSmoothed, TMasked>(zero);
+            group.Add(rest >= width ? TSimd.Load(logits + i) : TSimd.LoadTail(logits + i, rest, T.NaN),
+                !TSoft.Value ? zero : rest >= width ? TSimd.Load(soft + i) : TSimd.LoadTail(soft + i, rest, T.Zero),
+                !TWeighted.Value ? zero : rest >= width ? TSimd.Load(weights + i) : TSimd.LoadTail(weights + i, rest, T.Zero),
+                minusEighth, eighthShift);
+            terms.Widen(group);
+        }
+        var sums = terms.Sums();
+        bool exact = double.IsFinite(sums.TargetWeight + sums.TargetGap + sums.CoveredWeight + sums.CoveredGap)
+            && !TSimd.Any(TSimd.LessThan(terms.Smallest, TSimd.Create(T.CreateTruncating(Math.ScaleB(1.0, sizeof(T) == 4 ? -126 : -1022)))))
+            && !TSimd.Any(TSimd.LessThan(TSimd.Create(T.CreateTruncating(Math.ScaleB(1.0, 64))), terms.Largest));
+        return exact ? sums : SumTargetsWide(logits, soft, weights, count, shift, TSmoothed.Value, TMasked.Value);
+    }
+
+    /// <summary>A choice fixed when a generic method is compiled: <see cref="Yes"/> or <see cref="No"/>.</summary>
+    private interface IFlag
+    {
+        static abstract bool Value { get; }
+    }
+
+    private readonly struct Yes : IFlag
+    {
+        public static bool Value => true;
+    }
+
+    private readonly struct No : IFlag
+    {
+        public static bool Value => false;
+    }
+
+    /// <summary>
+    /// <see cref="SumTargets"/>' terms: a group's, added in T, or the totals, widened to float64 (two
+    /// accumulators each), with the smallest and largest non-zero products w·t (and weights) for its check.
+    /// </summary>
+    private struct TargetTerms<TSoft, TWeighted, TSmoothed, TMasked>(TVector zero)
+        where TSoft : struct, IFlag where TWeighted : struct, IFlag where TSmoothed : struct, IFlag where TMasked : struct, IFlag
+    {
+        private TVector _targetWeight = zero, _targetGap = zero, _coveredWeight = zero, _coveredGap = zero, _covered = zero;
+        private TVector _targetWeightHigh = zero, _targetGapHigh = zero, _coveredWeightHigh = zero, _coveredGapHigh = zero, _coveredHigh = zero;
+
+        public TVector Smallest { get; private set; } = TSimd.Create(T.One);
+        public TVector Largest { get; private set; } = zero;
+
+        /// <summary>Adds one vector's terms, the gap taken as shift/8 − z/8 (<paramref name="minusEighth"/>, <paramref name="eighthShift"/>).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add(TVector z, TVector t, TVector w, TVector minusEighth, TVector eighthShift)
+        {
+            var zero = TSimd.Create(T.Zero);
+            var gap = TSimd.MultiplyAdd(z, minusEighth, eighthShift);
+            if (TSoft.Value)
+            {
+                var product = TWeighted.Value ? TSimd.Multiply(w, t) : t;
+                var positive = TSimd.LessThan(zero, product);
+                _targetWeight = TSimd.Add(_targetWeight, product);
+                _targetGap = TSimd.Add(_targetGap, TSimd.Select(positive, TSimd.Multiply(product, gap), zero));
+                // Unweighted, the product is t itself, not rounded: a subnormal t is exact.
+                if (TWeighted.Value) Smallest = TSimd.Min(Smallest, TSimd.Select(positive, product, Smallest));
+                Largest = TSimd.Max(Largest, product);
+            }
+            if (TSmoothed.Value)
+            {
+                var inside = TSimd.Equal(z, z);
+                if (TMasked.Value) inside = TSimd.Select(TSimd.Equal(z, TSimd.Create(T.NegativeInfinity)), zero, inside);
+                if (TWeighted.Value)
+                {
+                    var counted = TSimd.Select(inside, w, zero);
+                    _coveredWeight = TSimd.Add(_coveredWeight, counted);
+                    _coveredGap = TSimd.Add(_coveredGap, TSimd.Select(TSimd.LessThan(zero, counted), TSimd.Multiply(counted, gap), zero));
+                    Largest = TSimd.Max(Largest, counted);
+                }
+                else _coveredGap = TSimd.Add(_coveredGap, TSimd.Select(inside, gap, zero));
+                if (TMasked.Value) _covered = TSimd.Add(_covered, TSimd.Select(inside, TSimd.Create(T.One), zero));
+            }
+        }
+
+        /// <summary>Adds a group's terms, widened, to these totals.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Widen(in TargetTerms<TSoft, TWeighted, TSmoothed, TMasked> group)
+        {
+            if (TSoft.Value)
+            {
+                (_targetWeight, _targetWeightHigh) = TSimd.AddWide(group._targetWeight, _targetWeight, _targetWeightHigh);
+                (_targetGap, _targetGapHigh) = TSimd.AddWide(group._targetGap, _targetGap, _targetGapHigh);
+            }
+            if (TSmoothed.Value)
+            {
+                (_coveredGap, _coveredGapHigh) = TSimd.AddWide(group._coveredGap, _coveredGap, _coveredGapHigh);
+                if (TWeighted.Value) (_coveredWeight, _coveredWeightHigh) = TSimd.AddWide(group._coveredWeight, _coveredWeight, _coveredWeightHigh);
+                if (TMasked.Value) (_covered, _coveredHigh) = TSimd.AddWide(group._covered, _covered, _coveredHigh);
+            }
+            Smallest = TSimd.Min(Smallest, group.Smallest);
+            Largest = TSimd.Max(Largest, group.Largest);
+        }
+
+        /// <summary>The widened totals, the gaps multiplied back by 8.</summary>
+        public readonly TargetSums Sums() => new(TSimd.SumWide(_targetWeight, _targetWeightHigh), 8 * TSimd.SumWide(_targetGap, _targetGapHigh),
+            TSimd.SumWide(_coveredWeight, _coveredWeightHigh), 8 * TSimd.SumWide(_coveredGap, _coveredGapHigh), TSimd.SumWide(_covered, _coveredHigh));
+    }
+
+    /// <summary>
+    /// Pass one's <see cref="TargetSums"/>, chunk by chunk while each is in L1, each chunk against its own shift;
+    /// as <see cref="GapTotal"/> does, the gaps so far are brought up to a chunk's shift when the maximum grows (by
+    /// the rise times the weight they were taken with), so the totals end against the row's maximum. A chunk whose
+    /// logits are all −∞ (no finite shift yet) is summed against 0: its gaps under a weight are +∞ against any.
+    /// </summary>
+    private struct TargetTotal(T* soft, T* weights, bool smoothed, bool masked) : IChunkSums
+    {
+        private TargetSums _sums;
+        private double _shift;
+        private bool _shifted;
+        private long _count;
+
+        /// <summary>The sums so far, against the last finite shift.</summary>
+        public readonly TargetSums Sums => _sums;
+
+        public void Add(T* logits, int start, int count, T shift)
+        {
+            if (T.IsNaN(shift) || T.IsPositiveInfinity(shift)) return;
+            bool finite = T.IsFinite(shift);
+            if (finite)
+            {
+                double next = double.CreateTruncating(shift);
+                if (_shifted && next > _shift)
+                {
+                    double rise = next - _shift;
+                    double coveredWeight = weights != null ? _sums.CoveredWeight : masked ? _sums.Covered : _count;
+                    _sums = _sums with
+                    {
+                        TargetGap = _sums.TargetGap + rise * _sums.TargetWeight,
+                        CoveredGap = smoothed ? _sums.CoveredGap + rise * coveredWeight : 0,
+                    };
+                }
+                _shift = next;
+                _shifted = true;
+            }
+            _sums = _sums.Plus(SumTargets(logits, soft == null ? null : soft + start, weights == null ? null : weights + start, count,
+                finite ? shift : T.Zero, smoothed, masked));
+            _count += count;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="SumTargets"/> with each term formed and summed in float64: for the few chunks whose products
+    /// leave the range where T keeps its relative precision. The logits hold no NaN, so a NaN marks the spare
+    /// lanes of the last vector.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static TargetSums SumTargets(T* logits, T* soft, T* weights, int count, T shift, bool smoothed, bool masked)
+    private static TargetSums SumTargetsWide(T* logits, T* soft, T* weights, int count, T shift, bool smoothed, bool masked)
     {
         int width = TSimd.Count;
         var zero = TSimd.Create(T.Zero);
