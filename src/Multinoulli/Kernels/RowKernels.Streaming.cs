@@ -101,8 +101,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     {
         int width = TSimd.Count;
         // The drain runs `head` elements ahead so that its streaming stores are aligned.
-        int misaligned = (int)((nuint)drain % (nuint)(width * sizeof(T))) / sizeof(T);
-        int head = misaligned == 0 ? 0 : Math.Min(width - misaligned, length);
+        int head = UnalignedHead(drain, length);
         DrainPart<TRows>(previous, drain, head, operand, offset);
 
         var o = TSimd.Create(operand);

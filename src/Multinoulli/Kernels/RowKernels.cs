@@ -442,8 +442,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         if (streaming)
         {
             // Streaming stores need whole-vector alignment: the first few elements go one at a time.
-            int misaligned = (int)((nuint)destination % (nuint)(width * sizeof(T))) / sizeof(T);
-            int head = misaligned == 0 ? 0 : Math.Min(width - misaligned, length);
+            int head = UnalignedHead(destination, length);
             for (; i < head; i++) destination[i] = TOperation.Apply(source[i], operand, offset);
             for (; i <= length - width; i += width)
                 TSimd.StoreStreaming(destination + i, TOperation.Apply(TSimd.Load(source + i), o, a));
@@ -457,6 +456,18 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             TSimd.Store(destination + i, TOperation.Apply(TSimd.Load(source + i), o, a));
         if (i < length)
             TSimd.StoreTail(destination + i, length - i, TOperation.Apply(TSimd.LoadTail(source + i, length - i, T.Zero), o, a));
+    }
+
+    /// <summary>
+    /// How many of <paramref name="length"/> elements from <paramref name="destination"/> come before its first
+    /// whole-vector boundary: those a loop of streaming stores (which need that alignment) writes another way.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int UnalignedHead(T* destination, int length)
+    {
+        int width = TSimd.Count;
+        int misaligned = (int)((nuint)destination % (nuint)(width * sizeof(T))) / sizeof(T);
+        return misaligned == 0 ? 0 : Math.Min(width - misaligned, length);
     }
 
     private interface IOperation
@@ -1569,8 +1580,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         int i = 0;
         if (streaming)
         {
-            int misaligned = (int)((nuint)g % (nuint)(width * sizeof(T))) / sizeof(T);
-            int head = misaligned == 0 ? 0 : Math.Min(width - misaligned, count);
+            int head = UnalignedHead(g, count);
             if (head > 0) TSimd.StoreTail(g, head, Gradient(0, head));
             for (i = head; i <= count - width; i += width)
                 TSimd.StoreStreaming(g + i, Gradient(i, width));

@@ -22,8 +22,9 @@ internal readonly record struct RowStatistics(RowKind Kind, double Max, double S
     public static RowStatistics Special(RowKind kind) => new(kind, double.NaN, double.NaN);
 
     /// <summary>
-    /// Σ (max − z) over the row, when pass one was asked for it (<see cref="ISink.SumsGaps"/>): the uniform part of
-    /// label smoothing's loss. +∞ when a logit is −∞; 0 when not asked for.
+    /// Σ (max − z) over the row, when pass one was asked for it (a gap total in the chunked pass,
+    /// <see cref="ISink.SumsGaps"/> in the streamed batch and blocks): the uniform part of label smoothing's loss.
+    /// +∞ when a logit is −∞; 0 when not asked for.
     /// </summary>
     public double Gaps { get; init; }
 

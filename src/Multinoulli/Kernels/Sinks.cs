@@ -9,7 +9,11 @@ internal interface ISink
     /// <summary>Writes the rounded gap (z − shift)/T rather than its exponential (−∞ for a −∞ logit).</summary>
     static abstract bool KeepsGaps { get; }
 
-    /// <summary>Also sums Σ (max − z) over the row, for label smoothing's loss (<see cref="RowStatistics.Gaps"/>).</summary>
+    /// <summary>
+    /// Also sums Σ (max − z) over the row, for label smoothing's loss (<see cref="RowStatistics.Gaps"/>): read by
+    /// the streamed batch and the 16-row blocks. The chunked pass one ignores it and sums what it is given to sum
+    /// instead (a gap total, or a row's target sums).
+    /// </summary>
     static abstract bool SumsGaps { get; }
 }
 
@@ -21,7 +25,7 @@ internal readonly struct Keep : ISink
     public static bool SumsGaps => false;
 }
 
-/// <summary>Pass one writes each exponential, as <see cref="Keep"/>, and sums the gaps max − z as well.</summary>
+/// <summary>The streamed batch or the 16-row blocks write each exponential, as <see cref="Keep"/>, and sum the gaps max − z as well.</summary>
 internal readonly struct KeepSummingGaps : ISink
 {
     public static bool Keeps => true;
