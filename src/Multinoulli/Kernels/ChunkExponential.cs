@@ -28,15 +28,23 @@ internal readonly struct ChunkExponential<TSimd, TVector, T>
     // Within the limit |N| ≈ m·|z|·log2e stays below 2²², where the shifter rounds exactly, and the rounding of
     // m·log2e in T moves N by at most 0.02 (m = 32, |s| ≤ 2¹⁵; the quadratic loses 2e-8 of accuracy to it) or
     // less (m = 1, |s| ≤ 2¹⁷): r stays within the polynomial's range. Beyond it the general path runs.
-    private static double ShiftLimit => UsesTable ? 1 << 15 : 1 << 17;
+    internal static double ShiftLimit
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => UsesTable ? 1 << 15 : 1 << 17;
+    }
 
-    private static bool UsesTable
+    internal static bool UsesTable
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get => typeof(TVector) == typeof(Vector512<float>);
     }
 
-    private static int Steps => UsesTable ? 32 : 1;
+    internal static int Steps
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => UsesTable ? 32 : 1;
+    }
 
     private readonly TVector _shifter;   // the shifter minus m·k, an integer: m·z·log2e + it holds N − m·k in its low bits
     private readonly TVector _floor;     // s − 85 (float) or s − 705 (double): above it every result is normal
@@ -164,13 +172,22 @@ internal readonly struct ChunkExponential<TSimd, TVector, T>
             var result = TableExp(Unsafe.As<TVector, Vector512<float>>(ref logits));
             return Unsafe.As<Vector512<float>, TVector>(ref result);
         }
-        var shifted = TSimd.MultiplyAdd(logits, TSimd.Create(T.CreateTruncating(VectorMath.Log2E)), _shifter);
-        var n = TSimd.Subtract(shifted, _shifter);
+        return TSimd.Multiply(PowerScaled(logits, _shifter), _scale);
+    }
+
+    /// <summary>
+    /// The polynomial form (m = 1) of exp(z − k·ln2), where the shifter is offset by −k: a polynomial of r = z − N·ln2
+    /// times 2^(N − k), assembled in the exponent field (so only while that is a normal number).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TVector PowerScaled(TVector logits, TVector shifter)
+    {
+        var shifted = TSimd.MultiplyAdd(logits, TSimd.Create(T.CreateTruncating(VectorMath.Log2E)), shifter);
+        var n = TSimd.Subtract(shifted, shifter);
         var (ln2High, ln2Low) = VectorMath.Ln2Parts<T>();
         var r = TSimd.MultiplyAdd(n, TSimd.Create(-ln2High), logits);
         r = TSimd.MultiplyAdd(n, TSimd.Create(-ln2Low), r);
-        var p = TSimd.Multiply(VectorMath.Polynomial<TSimd, TVector, T>(r), _scale);
-        return TSimd.ScaleByPowerOfTwoNormal(p, shifted);
+        return TSimd.ScaleByPowerOfTwoNormal(VectorMath.Polynomial<TSimd, TVector, T>(r), shifted);
     }
 
     /// <summary>The 32-step form for 512-bit float vectors (<see cref="VectorMath.ThirtySecondsExp"/>) with the shift's scale in the table.</summary>

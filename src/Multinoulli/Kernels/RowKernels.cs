@@ -615,30 +615,15 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     private static RowStatistics ShortRow<TArgument>(T* z, T* destination, int length, double inverse, double multiplier, double offset, bool sumGaps, out bool handled)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
-        T max = ChunkMax(z, length);
+        var (max, min) = ChunkMaxMin(z, length);
         handled = T.IsFinite(max);
         if (!handled) return default;
         double gaps = sumGaps ? GapSum(z, length, max) : 0;
-        double sum = ShortRowSum<TArgument, Keep>(z, destination, length, max, inverse);
-        if (double.IsNaN(sum)) return RowStatistics.Special(RowKind.NaN);
-        Scale(destination, destination, length, T.CreateTruncating(multiplier / sum), streaming: false, T.CreateTruncating(offset));
-        return new RowStatistics(RowKind.Finite, double.CreateTruncating(max), sum) { Gaps = gaps };
+        var sum = ShortRowSum<TArgument, Keep>(z, destination, length, max, min, inverse);
+        if (double.IsNaN(sum.Kept)) return RowStatistics.Special(RowKind.NaN);
+        Scale(destination, destination, length, T.CreateTruncating(multiplier / sum.Kept), streaming: false, T.CreateTruncating(offset));
+        return new RowStatistics(RowKind.Finite, double.CreateTruncating(max), sum.RelativeToMax) { Gaps = gaps };
     }
-
-    /// <summary>
-    /// Σ exp((z − max)/T) of a short row against its finite maximum, keeping each exponential when
-    /// <typeparamref name="TSink"/> does: the fast exponential at unit temperature where the maximum is within its
-    /// range and the row long enough to repay setting it up (a table and two exponentials in float64: on rows of a
-    /// hundred classes that set-up took longer than the general exponential's extra work); else the general one.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double ShortRowSum<TArgument, TSink>(T* z, T* kept, int length, T max, double inverse)
-        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
-        where TSink : struct, ISink =>
-        typeof(TArgument) == typeof(ShiftArgument<TSimd, TVector, T>) && length * sizeof(T) >= FastRowBytes
-            && ChunkExponential<TSimd, TVector, T>.TryCreate(max, out var fast)
-            ? ChunkExpFast<TSink>(z, kept, length, fast)
-            : ChunkExp<TArgument, TSink>(z, kept, length, TArgument.Create(max, T.Zero, inverse));
 
     /// <summary>
     /// log softmax(z/T) of a row of at most <see cref="ShortRowLength"/> elements, in three passes over L1: the
@@ -649,9 +634,9 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     private static bool ShortLogRow<TArgument>(T* z, T* destination, int length, double inverse)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
-        T max = ChunkMax(z, length);
+        var (max, min) = ChunkMaxMin(z, length);
         if (!T.IsFinite(max)) return false;
-        double sum = ShortRowSum<TArgument, Discard>(z, null, length, max, inverse);
+        double sum = ShortRowSum<TArgument, Discard>(z, null, length, max, min, inverse).RelativeToMax;
         if (double.IsNaN(sum))
         {
             SpecialRows<T>.Fill(destination, length, T.NaN);
@@ -925,8 +910,11 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             for (int row = done; row < rows; row++)
                 LogProbabilitiesRow<TArgument>(logits + (nint)row * classes, destination + (nint)row * classes, classes, temperature, masked, streaming);
         else
+        {
+            if (InFours(classes)) done += FourRows<TArgument>(logits + (nint)done * classes, destination + (nint)done * classes, rows - done, classes, temperature, masked);
             for (int row = done; row < rows; row++)
                 ProbabilitiesRow<TArgument>(logits + (nint)row * classes, destination + (nint)row * classes, classes, temperature, masked, 1, streaming);
+        }
         FenceStreaming(streaming);
     }
 
@@ -1504,22 +1492,22 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         double labelLogit, out double loss)
     {
         loss = 0;
-        T max = ChunkMax(z, classes);
+        var (max, min) = ChunkMaxMin(z, classes);
         if (!T.IsFinite(max)) return false;
         T* kept = g == null ? null : Scratch(0);
-        double sum = g == null
-            ? ShortRowSum<ShiftArgument<TSimd, TVector, T>, Discard>(z, null, classes, max, 1)
-            : ShortRowSum<ShiftArgument<TSimd, TVector, T>, Keep>(z, kept, classes, max, 1);
-        if (double.IsNaN(sum)) return false;
+        var sum = g == null
+            ? ShortRowSum<ShiftArgument<TSimd, TVector, T>, Discard>(z, null, classes, max, min, 1)
+            : ShortRowSum<ShiftArgument<TSimd, TVector, T>, Keep>(z, kept, classes, max, min, 1);
+        if (double.IsNaN(sum.Kept)) return false;
         T* weights = settings.Weights;
         bool masked = settings.Masked;
-        var statistics = new RowStatistics(RowKind.Finite, double.CreateTruncating(max), sum);
+        var statistics = new RowStatistics(RowKind.Finite, double.CreateTruncating(max), sum.RelativeToMax);
         var target = new TargetLoss(SumTargets(z, soft, weights, classes, max, settings.Smoothing > 0, masked), statistics, classes, soft != null,
             rowTargets, weights != null, masked, labelLogit);
         loss = target.Loss;
         if (g == null) return true;
         double scale = settings.GradientScale;
-        KeptTargetGradient(kept, z, g, soft, weights, classes, T.CreateTruncating(scale * target.Weight / sum),
+        KeptTargetGradient(kept, z, g, soft, weights, classes, T.CreateTruncating(scale * target.Weight / sum.Kept),
             T.CreateTruncating(-scale * target.Keep), T.CreateTruncating(-scale * target.Uniform), masked, streaming: false);
         target.FixLabel(g, rowTargets.Label, scale);
         return true;

@@ -100,10 +100,14 @@ internal static class VectorMath
 
         /// <summary>exp(z), scaled by the table and shifter (see <see cref="ThirtySecondsExp"/>, <paramref name="tilted"/> included).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public Vector512<float> Of(Vector512<float> z, bool tilted)
+        public Vector512<float> Of(Vector512<float> z, bool tilted) => Of(z, _shifter, tilted);
+
+        /// <summary><see cref="Of(Vector512{float}, bool)"/> with another shifter: one set of constants for rows of different shifts.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> Of(Vector512<float> z, Vector512<float> shifter, bool tilted)
         {
-            var shifted = Vector512.FusedMultiplyAdd(z, _steps, _shifter);
-            var n = shifted - _shifter;
+            var shifted = Vector512.FusedMultiplyAdd(z, _steps, shifter);
+            var n = shifted - shifter;
             var r = Vector512.FusedMultiplyAdd(n, _ln2High, z);
             if (!tilted) r = Vector512.FusedMultiplyAdd(n, _ln2Low, r);
             var twice = Vector512.FusedMultiplyAdd(r + _twiceB, r, _two);

@@ -30,6 +30,9 @@ internal unsafe interface ISimd<TVector, T>
     /// <summary>Stores the first <paramref name="count"/> (≤ Count) lanes; never writes past them.</summary>
     static abstract void StoreTail(T* destination, int count, TVector value);
 
+    /// <summary><paramref name="value"/> with the lanes from <paramref name="count"/> (≤ Count) on set to 0.</summary>
+    static abstract TVector KeepFirst(TVector value, int count);
+
     static abstract TVector Create(T value);
     static abstract TVector Add(TVector left, TVector right);
     static abstract TVector Subtract(TVector left, TVector right);

@@ -43,6 +43,9 @@ internal readonly unsafe struct Simd256<T> : ISimd<Vector256<T>, T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> KeepFirst(Vector256<T> value, int count) => Vector256.ConditionalSelect(TailMask(count), value, Vector256<T>.Zero);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<T> TailMask(int count) =>
         typeof(T) == typeof(float)
             ? Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).As<int, T>()

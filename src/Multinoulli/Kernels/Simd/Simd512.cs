@@ -44,6 +44,12 @@ internal readonly unsafe struct Simd512<T> : ISimd<Vector512<T>, T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> KeepFirst(Vector512<T> value, int count) =>
+        typeof(T) == typeof(float)
+            ? Vector512.ConditionalSelect(TailMask32(count).AsSingle(), value.AsSingle(), Vector512<float>.Zero).As<float, T>()
+            : Vector512.ConditionalSelect(TailMask64(count).AsDouble(), value.AsDouble(), Vector512<double>.Zero).As<double, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> TailMask32(int count) =>
         Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count));
 

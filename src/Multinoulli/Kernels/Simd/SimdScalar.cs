@@ -25,6 +25,9 @@ internal readonly unsafe struct SimdScalar<T> : ISimd<T, T>
     public static void StoreStreaming(T* destination, T value) => *destination = value;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T KeepFirst(T value, int count) => count > 0 ? value : T.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreTail(T* destination, int count, T value)
     {
         if (count > 0) *destination = value;

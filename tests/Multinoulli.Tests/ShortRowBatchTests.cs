@@ -1,0 +1,119 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using CsCheck;
+
+namespace Multinoulli.Tests;
+
+/// <summary>
+/// Batches of rows longer than one vector and shorter than 2 KiB, which go four rows at a time through one loop:
+/// every row must come out with the bits it gets alone, whatever its neighbours hold (a NaN, a +∞, a masked row, a
+/// logit far below the rest), in place or not, and match the reference, at every vector width, in float and
+/// double. Cross-entropy's loss must not depend on whether a gradient is asked for.
+/// </summary>
+public class ShortRowBatchTests
+{
+    private static Gen<(double[][] Rows, int Classes, int Special, double Temperature, int Seed)> Batches(int maxClasses) =>
+        from classes in Gen.Int[9, maxClasses]
+        from rows in Gen.Int[1, 13]
+        from data in Generators.Row(classes).Array[rows]
+        from special in Gen.Int[0, 7]
+        from temperature in Gen.OneOf(1.0, 1.0, 0.5, 3.0)
+        from seed in Gen.Int
+        select (data, classes, special, temperature, seed);
+
+    /// <summary>
+    /// The rows repeated to the batch's width (so each keeps its spread), with one special row in the middle:
+    /// a NaN in its last element, a +∞, nothing but −∞, one logit 100 below its maximum (beyond the fast
+    /// exponential's reach), or a NaN at the start of the last row.
+    /// </summary>
+    private static T[] Build<T>(double[][] rows, int classes, int special) where T : IBinaryFloatingPointIeee754<T>
+    {
+        var logits = new T[rows.Length * classes];
+        for (int r = 0; r < rows.Length; r++)
+            for (int j = 0; j < classes; j++)
+                logits[r * classes + j] = T.CreateTruncating(rows[r][j % rows[r].Length]);
+        int at = rows.Length / 2 * classes;
+        switch (special)
+        {
+            case 1: logits[at + classes - 1] = T.NaN; break;
+            case 2: logits[at] = T.PositiveInfinity; break;
+            case 3: Array.Fill(logits, T.NegativeInfinity, at, classes); break;
+            case 4:
+                T max = logits.AsSpan(at, classes).ToArray().Where(T.IsFinite).DefaultIfEmpty(T.Zero).Max()!;
+                logits[at + 1] = max - T.CreateTruncating(100);
+                break;
+            case 5: logits[logits.Length - classes] = T.NaN; break;
+        }
+        return logits;
+    }
+
+    [Fact]
+    public void Float_rows_give_the_same_bits_in_a_batch_as_alone_and_match_the_reference() =>
+        Batches(520).Sample(batch => Check<float>(batch.Rows, batch.Classes, batch.Special, batch.Temperature, batch.Seed, 1e-6), iter: 150);
+
+    [Fact]
+    public void Double_rows_give_the_same_bits_in_a_batch_as_alone_and_match_the_reference() =>
+        Batches(260).Sample(batch => Check<double>(batch.Rows, batch.Classes, batch.Special, batch.Temperature, batch.Seed, 1e-13), iter: 150);
+
+    private static void Check<T>(double[][] rows, int classes, int special, double temperature, int seed, double tolerance)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        var logits = Build<T>(rows, classes, special);
+        int count = rows.Length;
+        var random = new Random(seed);
+        int[] labels = [.. Enumerable.Range(0, count).Select(_ => random.Next(classes))];
+        foreach (var width in Widths<T>.All())
+        {
+            var p = new T[logits.Length];
+            width.Probabilities(logits, p, classes, temperature, true);
+            var inPlace = (T[])logits.Clone();
+            width.Probabilities(inPlace, inPlace, classes, temperature, true);
+            Assert.True(SameBits<T>(p, inPlace), $"{width}, {classes} classes, T={temperature}: in place differs");
+
+            var losses = new double[count];
+            var gradient = new T[logits.Length];
+            width.CrossEntropy(logits, classes, labels, null, null, 0, false, gradient, losses);
+            var lossesAlone = new double[count];
+            width.CrossEntropy(logits, classes, labels, null, null, 0, false, null, lossesAlone);
+            var gradientInPlace = (T[])logits.Clone();
+            width.CrossEntropy(gradientInPlace, classes, labels, null, null, 0, false, gradientInPlace, new double[count]);
+            Assert.True(SameBits<T>(gradient, gradientInPlace), $"{width}, {classes} classes: the gradient in place differs");
+
+            for (int r = 0; r < count; r++)
+            {
+                var row = logits.AsSpan(r * classes, classes).ToArray();
+                string where = $"{width}, {classes} classes, T={temperature}, row {r} of {count}";
+                var single = new T[classes];
+                width.Probabilities(row, single, classes, temperature, true);
+                Assert.True(SameBits<T>(p.AsSpan(r * classes, classes), single), $"{where}: batch and single row differ");
+
+                var singleGradient = new T[classes];
+                var singleLoss = new double[1];
+                width.CrossEntropy(row, classes, [labels[r]], null, null, 0, false, singleGradient, singleLoss);
+                Assert.True(SameBits<T>(gradient.AsSpan(r * classes, classes), singleGradient), $"{where}: the gradient in a batch and alone differ");
+                Assert.Equal(singleLoss[0], losses[r]);
+                Assert.Equal(lossesAlone[r], losses[r]);
+
+                if (!row.All(T.IsFinite)) continue;
+                // The gaps divided by T, as the kernels take them: dividing the logits themselves would round at
+                // their magnitude (1e-16 of 1e6 is 1e-10) before the maximum is subtracted.
+                double rowMax = row.Max(v => double.CreateTruncating(v));
+                var reference = Reference.Softmax([.. row.Select(v => (double.CreateTruncating(v) - rowMax) / temperature)]);
+                for (int j = 0; j < classes; j++)
+                {
+                    double expected = reference.P[j], actual = double.CreateTruncating(p[r * classes + j]);
+                    if (expected >= 1e-30)
+                        Assert.True(Math.Abs(actual - expected) <= tolerance * expected, $"{where}, class {j}: p {actual:R} vs {expected:R}");
+                }
+                if (temperature == 1)
+                {
+                    double expectedLoss = -reference.Log[labels[r]];
+                    Assert.True(AccuracyTests.Within(losses[r], expectedLoss, tolerance), $"{where}: loss {losses[r]:R} vs {expectedLoss:R}");
+                }
+            }
+        }
+    }
+
+    private static bool SameBits<T>(ReadOnlySpan<T> left, ReadOnlySpan<T> right) where T : unmanaged =>
+        MemoryMarshal.AsBytes(left).SequenceEqual(MemoryMarshal.AsBytes(right));
+}
