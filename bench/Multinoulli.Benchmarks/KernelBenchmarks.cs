@@ -11,7 +11,34 @@ namespace Multinoulli.Benchmarks;
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(FullyOptimized))]
-public class KernelBenchmarks
+public class KernelBenchmarks : RowKernelBenchmarks
+{
+    /// <summary>rows × classes: a language-model batch, a classifier batch, one huge vocabulary row, and a batch of a hundred classes (rows too short for the chunked path, too long for 16-row blocks).</summary>
+    [Params("4096x32000", "65536x10", "1x4000000", "4096x100")]
+    public override string Shape { get; set; } = "65536x10";
+
+    /// <summary>1, or every core (−1).</summary>
+    [Params(1, -1)]
+    public override int Threads { get; set; }
+}
+
+/// <summary>
+/// <see cref="KernelBenchmarks"/> on rows a little longer than a vector, about 1.1 million floats a batch, one
+/// thread: rows of 17 to 128 classes go four at a time, longer ones one by one with a row-local exponential.
+/// </summary>
+[MemoryDiagnoser]
+[Config(typeof(FullyOptimized))]
+public class ShortRowBenchmarks : RowKernelBenchmarks
+{
+    [Params("65536x17", "32768x32", "16384x64", "11264x100", "8192x128", "4096x256", "1024x1000")]
+    public override string Shape { get; set; } = "65536x17";
+
+    [Params(1)]
+    public override int Threads { get; set; }
+}
+
+/// <summary>The contenders of the kernel benchmarks, for the shapes and thread counts a derived class gives.</summary>
+public abstract class RowKernelBenchmarks
 {
     private float[] _logits = [];
     private float[] _output = [];
@@ -19,13 +46,11 @@ public class KernelBenchmarks
     private SoftmaxOptions _softmax = SoftmaxOptions.Default;
     private CrossEntropyOptions _crossEntropy = CrossEntropyOptions.Default;
 
-    /// <summary>rows × classes: a language-model batch, a classifier batch, one huge vocabulary row, and a batch of a hundred classes (rows too short for the chunked path, too long for 16-row blocks).</summary>
-    [Params("4096x32000", "65536x10", "1x4000000", "4096x100")]
-    public string Shape { get; set; } = "65536x10";
+    /// <summary>rows × classes.</summary>
+    public abstract string Shape { get; set; }
 
     /// <summary>1, or every core (−1).</summary>
-    [Params(1, -1)]
-    public int Threads { get; set; }
+    public abstract int Threads { get; set; }
 
     // Parsed once at setup: parsing in a property would allocate inside the per-row baseline loop.
     private int _rows;
