@@ -85,14 +85,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             if (TSink.Keeps) TSimd.Store(kept + i, e);
             (low, high) = TSimd.AddWide(e, low, high);
         }
-        if (i < length)
-        {
-            int rest = length - i;
-            // Whatever the spare lanes come to (NaN from −∞), KeepFirst selects 0 there.
-            var e = TSimd.KeepFirst(row.Of(TSimd.LoadTail(z + i, rest, T.NegativeInfinity), table), rest);
-            if (TSink.Keeps) TSimd.StoreTail(kept + i, rest, e);
-            (low, high) = TSimd.AddWide(e, low, high);
-        }
+        if (i < length) (low, high) = RowExpTail<TSink>(row, z + i, TSink.Keeps ? kept + i : null, length - i, table, low, high);
         return new ShortSum(TSimd.SumWide(low, high), row.Unit(max));
     }
 
@@ -350,19 +343,23 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         TVector low0, TVector high0, ref TVector low1, ref TVector high1, ref TVector low2, ref TVector high2, ref TVector low3, ref TVector high3)
     {
         var table = RowExponential<TSimd, TVector, T>.Table;
-        (low1, high1) = RowExpTail(e1, z + classes, d + classes, rest, table, low1, high1);
-        (low2, high2) = RowExpTail(e2, z + 2 * classes, d + 2 * classes, rest, table, low2, high2);
-        (low3, high3) = RowExpTail(e3, z + 3 * classes, d + 3 * classes, rest, table, low3, high3);
-        return RowExpTail(e0, z, d, rest, table, low0, high0);
+        (low1, high1) = RowExpTail<Keep>(e1, z + classes, d + classes, rest, table, low1, high1);
+        (low2, high2) = RowExpTail<Keep>(e2, z + 2 * classes, d + 2 * classes, rest, table, low2, high2);
+        (low3, high3) = RowExpTail<Keep>(e3, z + 3 * classes, d + 3 * classes, rest, table, low3, high3);
+        return RowExpTail<Keep>(e0, z, d, rest, table, low0, high0);
     }
 
-    /// <summary>The last partial vector of a row, as <see cref="RowExp{TSink}"/> takes it.</summary>
+    /// <summary>
+    /// The last partial vector of a row with <see cref="RowExponential{TSimd, TVector, T}"/>, kept when
+    /// <typeparamref name="TSink"/> keeps: whatever the spare lanes come to (NaN from −∞), KeepFirst selects 0 there.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (TVector Low, TVector High) RowExpTail(in RowExponential<TSimd, TVector, T> row, T* logits, T* kept, int count,
+    private static (TVector Low, TVector High) RowExpTail<TSink>(in RowExponential<TSimd, TVector, T> row, T* logits, T* kept, int count,
         in VectorMath.ThirtySecondsExponential table, TVector low, TVector high)
+        where TSink : struct, ISink
     {
         var e = TSimd.KeepFirst(row.Of(TSimd.LoadTail(logits, count, T.NegativeInfinity), table), count);
-        TSimd.StoreTail(kept, count, e);
+        if (TSink.Keeps) TSimd.StoreTail(kept, count, e);
         return TSimd.AddWide(e, low, high);
     }
 
