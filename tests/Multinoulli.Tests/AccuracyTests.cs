@@ -375,6 +375,31 @@ public class AccuracyTests
         AssertCrossEntropy($"{kernels}, subnormal products", losses[0], gradient, loss, expected, size, 1e-6, 1e-35);
     }
 
+    /// <summary>
+    /// A −∞ logit under a target whose weight and value are both positive makes the loss +∞, even where their
+    /// product rounds to 0 in float (6.9e-16 × 3.6e-43): the check that sends a chunk to float64 must see that
+    /// lane. Found by the property test above, which drew such a row about once in six runs.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(FloatWidths))]
+    public void A_weighted_target_on_a_masked_logit_makes_the_loss_infinite_even_when_its_product_underflows(string width)
+    {
+        var kernels = Widths<float>.All().Single(w => w.Name == width);
+        float[] z = [-2.6911764e38f, float.NegativeInfinity, -3e38f];
+        float[] soft = [1f / 21, 6.895e-16f, 0];
+        float[] weights = [1f / 34, 3.625e-43f, 11f / 64];
+        Assert.Equal(0f, soft[1] * weights[1]);
+        foreach (var (smoothing, masked) in new[] { (0.0, false), (0.1, true) })
+        {
+            var (loss, expected, size) = Reference.CrossEntropy(Reference.Widen(z), 0, Reference.Widen(soft), Reference.Widen(weights), smoothing, masked);
+            var gradient = new float[z.Length];
+            var losses = new double[1];
+            kernels.CrossEntropy(z, z.Length, null, soft, weights, smoothing, masked, gradient, losses);
+            Assert.True(double.IsPositiveInfinity(loss), $"the reference should be +∞, got {loss}");
+            AssertCrossEntropy($"{kernels}, ε {smoothing}, masked {masked}", losses[0], gradient, loss, expected, size, 1e-6, 1e-35);
+        }
+    }
+
     /// <summary>The loss within tolerance·max(1, |reference|), each partial derivative within tolerance × its size (<see cref="Reference.CrossEntropy"/>) plus a floor.</summary>
     private static void AssertCrossEntropy<T>(string what, double actualLoss, T[] gradient, double loss, double[] expected, double[] size, double tolerance, double floor)
         where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>

@@ -1617,7 +1617,8 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     /// from the gap taken in eighths, shift/8 − z/8 (rounded once; it cannot overflow), and added in T four vectors
     /// at a time before they are widened, as <see cref="GapSum"/> adds. Every term is ≥ 0, so the sums keep T's
     /// relative precision, as long as a product w·t is neither subnormal (its rounding would be absolute, then
-    /// multiplied by a gap of up to 4e37) nor beyond 2⁶⁴, and nothing overflows: a chunk where either happens is
+    /// multiplied by a gap of up to 4e37), nor 0 from two positive factors, nor beyond 2⁶⁴, and nothing overflows:
+    /// a chunk where any of that happens is
     /// summed again in float64 (<see cref="SumTargetsWide"/>), as is one with a −∞ logit under a weight (+∞).
     /// </summary>
     private static TargetSums SumTargets(T* logits, T* soft, T* weights, int count, T shift, bool smoothed, bool masked) =>
@@ -1713,8 +1714,9 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
                 var positive = TSimd.LessThan(zero, product);
                 _targetWeight = TSimd.Add(_targetWeight, product);
                 _targetGap = TSimd.Add(_targetGap, TSimd.Select(positive, TSimd.Multiply(product, gap), zero));
-                // Unweighted, the product is t itself, not rounded: a subnormal t is exact.
-                if (TWeighted.Value) Smallest = TSimd.Min(Smallest, TSimd.Select(positive, product, Smallest));
+                // Unweighted, the product is t itself, not rounded: a subnormal t is exact. Weighted, a lane where both
+                // factors are positive counts even if their product rounded to 0: against a −∞ logit that term is +∞.
+                if (TWeighted.Value) Smallest = TSimd.Min(Smallest, TSimd.Select(TSimd.LessThan(zero, TSimd.Min(w, t)), product, Smallest));
                 Largest = TSimd.Max(Largest, product);
             }
             if (TSmoothed.Value)
