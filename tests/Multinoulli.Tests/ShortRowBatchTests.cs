@@ -8,7 +8,8 @@ namespace Multinoulli.Tests;
 /// Batches of rows longer than one vector and shorter than 2 KiB, which go four rows at a time through one loop:
 /// every row must come out with the bits it gets alone, whatever its neighbours hold (a NaN, a +∞, a masked row, a
 /// logit far below the rest), in place or not, and match the reference, at every vector width, in float and
-/// double. Cross-entropy's loss must not depend on whether a gradient is asked for.
+/// double, for softmax, log-softmax and cross-entropy. Cross-entropy's loss must not depend on whether a gradient
+/// is asked for.
 /// </summary>
 public class ShortRowBatchTests
 {
@@ -80,6 +81,11 @@ public class ShortRowBatchTests
             var inPlace = (T[])logits.Clone();
             width.Probabilities(inPlace, inPlace, classes, temperature, true);
             Assert.True(SameBits<T>(p, inPlace), $"{width}, {classes} classes, T={temperature}: in place differs");
+            var logP = new T[logits.Length];
+            width.LogProbabilities(logits, logP, classes, temperature, true);
+            var logInPlace = (T[])logits.Clone();
+            width.LogProbabilities(logInPlace, logInPlace, classes, temperature, true);
+            Assert.True(SameBits<T>(logP, logInPlace), $"{width}, {classes} classes, T={temperature}: log-softmax in place differs");
 
             var losses = new double[count];
             var gradient = new T[logits.Length];
@@ -97,6 +103,9 @@ public class ShortRowBatchTests
                 var single = new T[classes];
                 width.Probabilities(row, single, classes, temperature, true);
                 Assert.True(SameBits<T>(p.AsSpan(r * classes, classes), single), $"{where}: batch and single row differ");
+                var singleLog = new T[classes];
+                width.LogProbabilities(row, singleLog, classes, temperature, true);
+                Assert.True(SameBits<T>(logP.AsSpan(r * classes, classes), singleLog), $"{where}: log-softmax of the batch and of the row alone differ");
 
                 var singleGradient = new T[classes];
                 var singleLoss = new double[1];
@@ -115,6 +124,10 @@ public class ShortRowBatchTests
                     double expected = reference.P[j], actual = double.CreateTruncating(p[r * classes + j]);
                     if (expected >= 1e-30)
                         Assert.True(Math.Abs(actual - expected) <= tolerance * expected, $"{where}, class {j}: p {actual:R} vs {expected:R}");
+                    double expectedLog = reference.Log[j], actualLog = double.CreateTruncating(logP[r * classes + j]);
+                    // A log-probability beyond T's range (−4e38 in float, of −3e38 at T = 0.5) is −∞.
+                    Assert.True(AccuracyTests.Within(actualLog, expectedLog, tolerance, typeof(T) == typeof(float) ? float.MaxValue : double.MaxValue),
+                        $"{where}, class {j}: log p {actualLog:R} vs {expectedLog:R}");
                 }
                 if (temperature == 1)
                 {

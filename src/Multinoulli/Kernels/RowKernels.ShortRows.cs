@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Multinoulli.Kernels;
 
@@ -85,12 +86,12 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             if (TSink.Keeps) TSimd.Store(kept + i, e);
             (low, high) = TSimd.AddWide(e, low, high);
         }
-        if (i < length) (low, high) = RowExpTail<TSink>(row, z + i, TSink.Keeps ? kept + i : null, length - i, table, low, high);
+        if (i < length) (low, high) = TSimd.AddWide(RowExpMasked<TSink>(row, z + i, TSink.Keeps ? kept + i : null, length - i, table), low, high);
         return new ShortSum(TSimd.SumWide(low, high), row.Unit(max));
     }
 
     /// <summary>
-    /// Whether rows of <paramref name="classes"/> go four at a time (<see cref="FourRows{TArgument}"/>,
+    /// Whether rows of <paramref name="classes"/> go four at a time (<see cref="FourRows{TArgument, TSink}"/>,
     /// <see cref="FourLabelRows"/>): longer than one vector and no longer than eight. Side by side on one thread,
     /// four at a time (and the row-local exponential) took softmax of 17-class float rows from 59 to 23 ns a row
     /// and cross-entropy from 81 to 52. From about 128 classes on, a row's own vectors keep the core busy, and four
@@ -99,21 +100,24 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     private static bool InFours(int classes) => !FitsOneVector(classes) && classes <= 8 * TSimd.Count && classes * sizeof(T) < FastRowBytes;
 
     /// <summary>
-    /// softmax(z/T) of a batch's rows, four at a time, each row's arithmetic that of
-    /// <see cref="ShortRow{TArgument}"/> (the same bits): its maximum, each value against it written to the
-    /// destination and summed in float64, then the division. A row alone is one chain of dependent steps (a
-    /// reduction across a vector, the exponentials, another reduction, a division), which on rows of 17 to 100
-    /// classes left the core waiting most of the time; four independent chains in one loop fill it. Four rows
-    /// that do not all take the same exponential, or with a maximum that is not finite, go one by one the
-    /// ordinary way; a row whose sum is NaN (a NaN the maximum stepped over) is written NaN. Returns the rows
-    /// done, a multiple of four.
+    /// softmax(z/T) (<typeparamref name="TSink"/> = <see cref="Keep"/>) or log softmax(z/T) (<see cref="Discard"/>)
+    /// of a batch's rows, four at a time, each row's arithmetic that of <see cref="ShortRow{TArgument}"/> or
+    /// <see cref="ShortLogRow{TArgument}"/> (the same bits): its maximum, each value against it summed in float64
+    /// (and, for softmax, written to the destination), then the division, or (z − max)/T − log Σ. A row alone is
+    /// one chain of dependent steps (a reduction across a vector, the exponentials, another reduction, a division),
+    /// which on rows of 17 to 100 classes left the core waiting most of the time; four independent chains in one
+    /// loop fill it. Four rows that do not all take the same exponential, or with a maximum that is not finite, go
+    /// one by one the ordinary way; a row whose sum is NaN (a NaN the maximum stepped over) is written NaN.
+    /// Returns the rows done, a multiple of four.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static int FourRows<TArgument>(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
+    private static int FourRows<TArgument, TSink>(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+        where TSink : struct, ISink
     {
         double inverse = 1 / temperature;
         bool unit = typeof(TArgument) == typeof(ShiftArgument<TSimd, TVector, T>);
+        bool logarithm = !TSink.Keeps;
         int row = 0;
         for (; row <= rows - 4; row += 4)
         {
@@ -124,28 +128,38 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             var (m2, n2) = ChunkMaxMin(z + 2 * classes, classes);
             var (m3, n3) = ChunkMaxMin(z + 3 * classes, classes);
             Four sums;
+            // Log-softmax divides each row's kept sum by the value its maximum takes there (1 but for the row-local exponential).
+            double u0 = 1, u1 = 1, u2 = 1, u3 = 1;
             if (!(T.IsFinite(m0) & T.IsFinite(m1) & T.IsFinite(m2) & T.IsFinite(m3)))
             {
                 sums = default;
             }
             else if (!unit)
             {
-                sums = FourSums(z, d, classes, TArgument.Create(m0, T.Zero, inverse), TArgument.Create(m1, T.Zero, inverse),
-                    TArgument.Create(m2, T.Zero, inverse), TArgument.Create(m3, T.Zero, inverse));
+                sums = FourSums<TArgument, TSink>(z, d, classes, m0, m1, m2, m3, inverse);
             }
             else
             {
                 bool f0 = RowExponential<TSimd, TVector, T>.TryCreate(m0, n0, out var e0), f1 = RowExponential<TSimd, TVector, T>.TryCreate(m1, n1, out var e1);
                 bool f2 = RowExponential<TSimd, TVector, T>.TryCreate(m2, n2, out var e2), f3 = RowExponential<TSimd, TVector, T>.TryCreate(m3, n3, out var e3);
-                sums = f0 & f1 & f2 & f3 ? FourSums(z, d, classes, e0, e1, e2, e3)
-                    : !(f0 | f1 | f2 | f3) ? FourSums(z, d, classes, TArgument.Create(m0, T.Zero, 1), TArgument.Create(m1, T.Zero, 1),
-                        TArgument.Create(m2, T.Zero, 1), TArgument.Create(m3, T.Zero, 1))
+                bool fast = f0 & f1 & f2 & f3;
+                sums = fast ? FourSums<TSink>(z, d, classes, m0, m1, m2, m3)
+                    : !(f0 | f1 | f2 | f3) ? FourSums<TArgument, TSink>(z, d, classes, m0, m1, m2, m3, 1)
                     : default;
+                if (logarithm && fast) (u0, u1, u2, u3) = (e0.Unit(m0), e1.Unit(m1), e2.Unit(m2), e3.Unit(m3));
             }
             if (!sums.Taken)
             {
                 for (int k = 0; k < 4; k++)
-                    ProbabilitiesRow<TArgument>(z + k * classes, d + k * classes, classes, temperature, masked, 1, streaming: false);
+                {
+                    if (logarithm) LogProbabilitiesRow<TArgument>(z + k * classes, d + k * classes, classes, temperature, masked, streaming: false);
+                    else ProbabilitiesRow<TArgument>(z + k * classes, d + k * classes, classes, temperature, masked, 1, streaming: false);
+                }
+                continue;
+            }
+            if (logarithm)
+            {
+                FourLogRowsOut(z, d, classes, inverse, m0, m1, m2, m3, Vector256.Create(sums.First / u0, sums.Second / u1, sums.Third / u2, sums.Fourth / u3));
                 continue;
             }
             FourScaled(d, classes, T.CreateTruncating(1 / sums.First), T.CreateTruncating(1 / sums.Second), T.CreateTruncating(1 / sums.Third),
@@ -162,7 +176,22 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     }
 
     /// <summary>
-    /// Cross-entropy against labels, unsmoothed, with its gradient, four rows at a time as <see cref="FourRows{TArgument}"/>
+    /// The end of four rows of log-softmax in <see cref="FourRows{TArgument, TSink}"/>, from each row's
+    /// Σ exp((z − max)/T) as <see cref="ShortLogRow{TArgument}"/> takes it: (z − max)/T − log Σ written out. A
+    /// method of its own, so that the JIT's inlining budget for the loop is not spent on it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void FourLogRowsOut(T* z, T* d, int classes, double inverse, T m0, T m1, T m2, T m3, Vector256<double> sums)
+    {
+        var logs = Vector256.Log(sums);
+        LogRowOut(z, d, classes, m0, inverse, logs.GetElement(0));
+        LogRowOut(z + classes, d + classes, classes, m1, inverse, logs.GetElement(1));
+        LogRowOut(z + 2 * classes, d + 2 * classes, classes, m2, inverse, logs.GetElement(2));
+        LogRowOut(z + 3 * classes, d + 3 * classes, classes, m3, inverse, logs.GetElement(3));
+    }
+
+    /// <summary>
+    /// Cross-entropy against labels, unsmoothed, with its gradient, four rows at a time as <see cref="FourRows{TArgument, TSink}"/>
     /// takes softmax, each row with the bits <see cref="LabelRow"/> gives it alone: the label's logit read first (the
     /// gradient may overwrite it), the probabilities times scale·w_y written, scale·w_y taken off at the label, and
     /// the loss w_y·(log Σ exp(z − max) + max − z_y). Four rows with an ignored label, a maximum that is not finite
@@ -196,9 +225,8 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             double z0 = double.CreateTruncating(z[y[0]]), z1 = double.CreateTruncating(z[classes + y[1]]);
             double z2 = double.CreateTruncating(z[2 * classes + y[2]]), z3 = double.CreateTruncating(z[3 * classes + y[3]]);
             var sums = fast
-                ? FourSums(z, g, classes, e0, e1, e2, e3)
-                : FourSums(z, g, classes, ShiftArgument<TSimd, TVector, T>.Create(m0, T.Zero, 1), ShiftArgument<TSimd, TVector, T>.Create(m1, T.Zero, 1),
-                    ShiftArgument<TSimd, TVector, T>.Create(m2, T.Zero, 1), ShiftArgument<TSimd, TVector, T>.Create(m3, T.Zero, 1));
+                ? FourSums<Keep>(z, g, classes, m0, m1, m2, m3)
+                : FourSums<ShiftArgument<TSimd, TVector, T>, Keep>(z, g, classes, m0, m1, m2, m3, 1);
             var t0 = new LabelTarget(new RowTargets<T>(y[0], null, settings.Weights, 0, settings.Masked), y[0], classes);
             var t1 = new LabelTarget(new RowTargets<T>(y[1], null, settings.Weights, 0, settings.Masked), y[1], classes);
             var t2 = new LabelTarget(new RowTargets<T>(y[2], null, settings.Weights, 0, settings.Masked), y[2], classes);
@@ -239,128 +267,99 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
 
     /// <summary>
     /// The exponentials of four consecutive rows of <paramref name="classes"/> at <paramref name="logits"/>, each
-    /// against its own argument, written to the four rows at <paramref name="kept"/> and summed in float64 as
-    /// <see cref="ChunkExp{TArgument, TSink}"/> sums them.
+    /// against its own argument (made here from its maximum), written to the four rows at <paramref name="kept"/>
+    /// when <typeparamref name="TSink"/> keeps, and summed in float64 as <see cref="ChunkExp{TArgument, TSink}"/>
+    /// sums them. Every vector is loaded and stored under a mask, the last one partial, all in one loop that calls
+    /// nothing (the same bits as a whole vector where the mask is whole):
+    /// <list type="bullet">
+    /// <item>every vector register is the caller's to save across a call, and a call for the last vectors, before
+    /// or after the loop, left its accumulators or its constants on the stack;</item>
+    /// <item>the arguments, passed as structs of vectors, were reloaded from the stack and stored back in every
+    /// iteration, and the stack is aligned to 16 bytes only: where a 64-byte slot straddled two cache lines,
+    /// softmax of 64-class rows took half as long again, from one process to the next.</item>
+    /// </list>
+    /// Side by side, this took softmax of 17-class rows from 91 to 75 ns for four rows (in L2), log-softmax's sum
+    /// a third off.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static Four FourSums<TArgument>(T* logits, T* kept, int classes, TArgument a0, TArgument a1, TArgument a2, TArgument a3)
+    private static Four FourSums<TArgument, TSink>(T* logits, T* kept, int classes, T m0, T m1, T m2, T m3, double inverse)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+        where TSink : struct, ISink
     {
         int width = TSimd.Count;
-        int whole = classes - classes % width;
+        TArgument a0 = TArgument.Create(m0, T.Zero, inverse), a1 = TArgument.Create(m1, T.Zero, inverse);
+        TArgument a2 = TArgument.Create(m2, T.Zero, inverse), a3 = TArgument.Create(m3, T.Zero, inverse);
         T* z0 = logits, z1 = z0 + classes, z2 = z1 + classes, z3 = z2 + classes;
         T* d0 = kept, d1 = d0 + classes, d2 = d1 + classes, d3 = d2 + classes;
         var zero = TSimd.Create(T.Zero);
         TVector low0 = zero, high0 = zero, low1 = zero, high1 = zero, low2 = zero, high2 = zero, low3 = zero, high3 = zero;
-        for (int i = 0; i < whole; i += width)
+        for (int i = 0; i < classes; i += width)
         {
-            (low0, high0) = ExpInto(a0, TSimd.Load(z0 + i), d0 + i, low0, high0);
-            (low1, high1) = ExpInto(a1, TSimd.Load(z1 + i), d1 + i, low1, high1);
-            (low2, high2) = ExpInto(a2, TSimd.Load(z2 + i), d2 + i, low2, high2);
-            (low3, high3) = ExpInto(a3, TSimd.Load(z3 + i), d3 + i, low3, high3);
+            int count = Math.Min(width, classes - i);
+            (low0, high0) = TSimd.AddWide(ExpMasked<TArgument, TSink>(a0, z0 + i, d0 + i, count), low0, high0);
+            (low1, high1) = TSimd.AddWide(ExpMasked<TArgument, TSink>(a1, z1 + i, d1 + i, count), low1, high1);
+            (low2, high2) = TSimd.AddWide(ExpMasked<TArgument, TSink>(a2, z2 + i, d2 + i, count), low2, high2);
+            (low3, high3) = TSimd.AddWide(ExpMasked<TArgument, TSink>(a3, z3 + i, d3 + i, count), low3, high3);
         }
-        if (whole < classes)
-            (low0, high0) = FourTails(a0, a1, a2, a3, z0 + whole, d0 + whole, classes, classes - whole, low0, high0,
-                ref low1, ref high1, ref low2, ref high2, ref low3, ref high3);
         return new Four(TSimd.SumWide(low0, high0), TSimd.SumWide(low1, high1), TSimd.SumWide(low2, high2), TSimd.SumWide(low3, high3));
     }
 
-    /// <summary>The last partial vector of each of four rows, for <see cref="FourSums{TArgument}"/>: −∞ in the spare lanes.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static (TVector Low, TVector High) FourTails<TArgument>(TArgument a0, TArgument a1, TArgument a2, TArgument a3, T* z, T* d, int classes, int rest,
-        TVector low0, TVector high0, ref TVector low1, ref TVector high1, ref TVector low2, ref TVector high2, ref TVector low3, ref TVector high3)
-        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
-    {
-        (low1, high1) = ExpIntoTail(a1, z + classes, d + classes, rest, low1, high1);
-        (low2, high2) = ExpIntoTail(a2, z + 2 * classes, d + 2 * classes, rest, low2, high2);
-        (low3, high3) = ExpIntoTail(a3, z + 3 * classes, d + 3 * classes, rest, low3, high3);
-        return ExpIntoTail(a0, z, d, rest, low0, high0);
-    }
-
-    /// <summary>One vector of <see cref="ChunkExp{TArgument, TSink}"/>: its exponentials stored and added to the float64 pair.</summary>
+    /// <summary>The exponentials of the <paramref name="count"/> (at most a vector) elements of a row at <paramref name="logits"/>, as <see cref="ChunkExp{TArgument, TSink}"/> takes them: −∞ in the spare lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (TVector Low, TVector High) ExpInto<TArgument>(in TArgument argument, TVector logits, T* kept, TVector low, TVector high)
+    private static TVector ExpMasked<TArgument, TSink>(in TArgument argument, T* logits, T* kept, int count)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
-    {
-        argument.Compute(logits, out var hi, out var lo);
-        var e = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
-        TSimd.Store(kept, e);
-        return TSimd.AddWide(e, low, high);
-    }
-
-    /// <summary><see cref="ExpInto{TArgument}"/> for the last <paramref name="count"/> (&lt; a vector) elements of a row: −∞ in the spare lanes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (TVector Low, TVector High) ExpIntoTail<TArgument>(in TArgument argument, T* logits, T* kept, int count, TVector low, TVector high)
-        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+        where TSink : struct, ISink
     {
         argument.Compute(TSimd.LoadTail(logits, count, T.NegativeInfinity), out var hi, out var lo);
         var e = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
-        TSimd.StoreTail(kept, count, e);
-        return TSimd.AddWide(e, low, high);
+        if (TSink.Keeps) TSimd.StoreTail(kept, count, e);
+        return e;
     }
 
     /// <summary>
-    /// <see cref="FourSums{TArgument}"/> with each row's <see cref="RowExponential{TSimd, TVector, T}"/>, as
-    /// <see cref="RowExp{TSink}"/> computes one row; the sums are of the kept values, which the caller divides by.
+    /// <see cref="FourSums{TArgument, TSink}"/> with each row's <see cref="RowExponential{TSimd, TVector, T}"/>, as
+    /// <see cref="RowExp{TSink}"/> computes one row (each vector as its last, partial one); the sums are of the kept
+    /// values, which the caller divides by.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static Four FourSums(T* logits, T* kept, int classes, RowExponential<TSimd, TVector, T> e0, RowExponential<TSimd, TVector, T> e1,
-        RowExponential<TSimd, TVector, T> e2, RowExponential<TSimd, TVector, T> e3)
+    private static Four FourSums<TSink>(T* logits, T* kept, int classes, T m0, T m1, T m2, T m3)
+        where TSink : struct, ISink
     {
         int width = TSimd.Count;
-        int whole = classes - classes % width;
+        RowExponential<TSimd, TVector, T> e0 = RowExponential<TSimd, TVector, T>.Accepted(m0), e1 = RowExponential<TSimd, TVector, T>.Accepted(m1);
+        RowExponential<TSimd, TVector, T> e2 = RowExponential<TSimd, TVector, T>.Accepted(m2), e3 = RowExponential<TSimd, TVector, T>.Accepted(m3);
         var table = RowExponential<TSimd, TVector, T>.Table;
         T* z0 = logits, z1 = z0 + classes, z2 = z1 + classes, z3 = z2 + classes;
         T* d0 = kept, d1 = d0 + classes, d2 = d1 + classes, d3 = d2 + classes;
         var zero = TSimd.Create(T.Zero);
         TVector low0 = zero, high0 = zero, low1 = zero, high1 = zero, low2 = zero, high2 = zero, low3 = zero, high3 = zero;
-        int i = 0;
-        for (; i < whole; i += width)
+        for (int i = 0; i < classes; i += width)
         {
-            var v0 = e0.Of(TSimd.Load(z0 + i), table);
-            var v1 = e1.Of(TSimd.Load(z1 + i), table);
-            var v2 = e2.Of(TSimd.Load(z2 + i), table);
-            var v3 = e3.Of(TSimd.Load(z3 + i), table);
-            TSimd.Store(d0 + i, v0);
-            TSimd.Store(d1 + i, v1);
-            TSimd.Store(d2 + i, v2);
-            TSimd.Store(d3 + i, v3);
+            int count = Math.Min(width, classes - i);
+            var v0 = RowExpMasked<TSink>(e0, z0 + i, d0 + i, count, table);
+            var v1 = RowExpMasked<TSink>(e1, z1 + i, d1 + i, count, table);
+            var v2 = RowExpMasked<TSink>(e2, z2 + i, d2 + i, count, table);
+            var v3 = RowExpMasked<TSink>(e3, z3 + i, d3 + i, count, table);
             (low0, high0) = TSimd.AddWide(v0, low0, high0);
             (low1, high1) = TSimd.AddWide(v1, low1, high1);
             (low2, high2) = TSimd.AddWide(v2, low2, high2);
             (low3, high3) = TSimd.AddWide(v3, low3, high3);
         }
-        if (i < classes)
-            (low0, high0) = FourTails(e0, e1, e2, e3, z0 + i, d0 + i, classes, classes - i, low0, high0,
-                ref low1, ref high1, ref low2, ref high2, ref low3, ref high3);
         return new Four(TSimd.SumWide(low0, high0), TSimd.SumWide(low1, high1), TSimd.SumWide(low2, high2), TSimd.SumWide(low3, high3));
     }
 
-    /// <summary>The last partial vector of each of four rows with their <see cref="RowExponential{TSimd, TVector, T}"/>, as <see cref="RowExp{TSink}"/> takes it.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static (TVector Low, TVector High) FourTails(RowExponential<TSimd, TVector, T> e0, RowExponential<TSimd, TVector, T> e1,
-        RowExponential<TSimd, TVector, T> e2, RowExponential<TSimd, TVector, T> e3, T* z, T* d, int classes, int rest,
-        TVector low0, TVector high0, ref TVector low1, ref TVector high1, ref TVector low2, ref TVector high2, ref TVector low3, ref TVector high3)
-    {
-        var table = RowExponential<TSimd, TVector, T>.Table;
-        (low1, high1) = RowExpTail<Keep>(e1, z + classes, d + classes, rest, table, low1, high1);
-        (low2, high2) = RowExpTail<Keep>(e2, z + 2 * classes, d + 2 * classes, rest, table, low2, high2);
-        (low3, high3) = RowExpTail<Keep>(e3, z + 3 * classes, d + 3 * classes, rest, table, low3, high3);
-        return RowExpTail<Keep>(e0, z, d, rest, table, low0, high0);
-    }
-
     /// <summary>
-    /// The last partial vector of a row with <see cref="RowExponential{TSimd, TVector, T}"/>, kept when
-    /// <typeparamref name="TSink"/> keeps: whatever the spare lanes come to (NaN from −∞), KeepFirst selects 0 there.
+    /// The <paramref name="count"/> (at most a vector) elements of a row at <paramref name="logits"/> with
+    /// <see cref="RowExponential{TSimd, TVector, T}"/>, kept when <typeparamref name="TSink"/> keeps: whatever the
+    /// spare lanes come to (NaN from −∞), KeepFirst selects 0 there.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (TVector Low, TVector High) RowExpTail<TSink>(in RowExponential<TSimd, TVector, T> row, T* logits, T* kept, int count,
-        in VectorMath.ThirtySecondsExponential table, TVector low, TVector high)
+    private static TVector RowExpMasked<TSink>(in RowExponential<TSimd, TVector, T> row, T* logits, T* kept, int count, in VectorMath.ThirtySecondsExponential table)
         where TSink : struct, ISink
     {
         var e = TSimd.KeepFirst(row.Of(TSimd.LoadTail(logits, count, T.NegativeInfinity), table), count);
         if (TSink.Keeps) TSimd.StoreTail(kept, count, e);
-        return TSimd.AddWide(e, low, high);
+        return e;
     }
 
     /// <summary>Four consecutive rows of <paramref name="classes"/> at <paramref name="rows"/> multiplied in place, each by its own factor.</summary>

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Multinoulli.Kernels.Simd;
 
 namespace Multinoulli.Kernels;
@@ -637,21 +638,34 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         var (max, min) = ChunkMaxMin(z, length);
         if (!T.IsFinite(max)) return false;
         double sum = ShortRowSum<TArgument, Discard>(z, null, length, max, min, inverse).RelativeToMax;
-        if (double.IsNaN(sum))
+        LogRowOut(z, destination, length, max, inverse, Vector256.Log(Vector256.Create(sum)).ToScalar());
+        return true;
+    }
+
+    /// <summary>
+    /// The output of <see cref="ShortLogRow{TArgument}"/> from the row's finite maximum and log Σ exp((z − max)/T):
+    /// (z − max)/T − log Σ, or NaN throughout when the sum is NaN. The logarithm is the vector one, whose lanes
+    /// <see cref="FourLogRowsOut"/> takes four rows' in at once (so that a row gets the same bits either way): four
+    /// calls of Math.Log took a quarter of the time of log-softmax of 17-class rows. Within 3 ulp of float64 of
+    /// Math.Log, measured, where log Σ ≥ 0 is at most log n.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LogRowOut(T* z, T* destination, int length, T max, double inverse, double logSum)
+    {
+        if (double.IsNaN(logSum))
         {
             SpecialRows<T>.Fill(destination, length, T.NaN);
-            return true;
+            return;
         }
         // As the general path has it: the gap rounded once, then the one constant added.
         int width = TSimd.Count;
         var maximum = TSimd.Create(max);
-        var offset = TSimd.Create(T.CreateTruncating(-Math.Log(sum)));
+        var offset = TSimd.Create(T.CreateTruncating(-logSum));
         int i = 0;
         for (; i <= length - width; i += width)
             TSimd.Store(destination + i, TSimd.Add(ScaledGap(TSimd.Load(z + i), maximum, inverse), offset));
         if (i < length)
             TSimd.StoreTail(destination + i, length - i, TSimd.Add(ScaledGap(TSimd.LoadTail(z + i, length - i, max), maximum, inverse), offset));
-        return true;
     }
 
     /// <summary>log softmax(z/T) of one row; may be in place.</summary>
@@ -906,15 +920,19 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             return;
         }
         int done = UsesBlocks(classes, temperature) ? BlockRows(rows, new DistributionBlocks<TArgument>(logits, destination, classes, masked, logarithm), destination, classes) : 0;
+        if (InFours(classes))
+        {
+            T* z = logits + (nint)done * classes, d = destination + (nint)done * classes;
+            done += logarithm
+                ? FourRows<TArgument, Discard>(z, d, rows - done, classes, temperature, masked)
+                : FourRows<TArgument, Keep>(z, d, rows - done, classes, temperature, masked);
+        }
         if (logarithm)
             for (int row = done; row < rows; row++)
                 LogProbabilitiesRow<TArgument>(logits + (nint)row * classes, destination + (nint)row * classes, classes, temperature, masked, streaming);
         else
-        {
-            if (InFours(classes)) done += FourRows<TArgument>(logits + (nint)done * classes, destination + (nint)done * classes, rows - done, classes, temperature, masked);
             for (int row = done; row < rows; row++)
                 ProbabilitiesRow<TArgument>(logits + (nint)row * classes, destination + (nint)row * classes, classes, temperature, masked, 1, streaming);
-        }
         FenceStreaming(streaming);
     }
 
