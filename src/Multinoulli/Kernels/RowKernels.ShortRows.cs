@@ -278,8 +278,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     /// iteration, and the stack is aligned to 16 bytes only: where a 64-byte slot straddled two cache lines,
     /// softmax of 64-class rows took half as long again, from one process to the next.</item>
     /// </list>
-    /// Side by side, this took softmax of 17-class rows from 91 to 75 ns for four rows (in L2), log-softmax's sum
-    /// a third off.
+    /// Side by side (3855 × 17, in L2), this took softmax of 17-class rows from 24 to 20 ns a row.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static Four FourSums<TArgument, TSink>(T* logits, T* kept, int classes, T m0, T m1, T m2, T m3, double inverse)
