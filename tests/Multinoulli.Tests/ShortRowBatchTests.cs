@@ -8,8 +8,8 @@ namespace Multinoulli.Tests;
 /// Batches of rows longer than one vector and shorter than 2 KiB, which go four rows at a time through one loop:
 /// every row must come out with the bits it gets alone, whatever its neighbours hold (a NaN, a +∞, a masked row, a
 /// logit far below the rest), in place or not, and match the reference, at every vector width, in float and
-/// double, for softmax, log-softmax and cross-entropy. Cross-entropy's loss must not depend on whether a gradient
-/// is asked for.
+/// double, for softmax, log-softmax, log-sum-exp and cross-entropy. Cross-entropy's loss must not depend on
+/// whether a gradient is asked for.
 /// </summary>
 public class ShortRowBatchTests
 {
@@ -86,6 +86,8 @@ public class ShortRowBatchTests
             var logInPlace = (T[])logits.Clone();
             width.LogProbabilities(logInPlace, logInPlace, classes, temperature, true);
             Assert.True(SameBits<T>(logP, logInPlace), $"{width}, {classes} classes, T={temperature}: log-softmax in place differs");
+            var normalizers = new T[count];
+            width.LogSumExp(logits, normalizers, classes, temperature, false);
 
             var losses = new double[count];
             var gradient = new T[logits.Length];
@@ -106,6 +108,9 @@ public class ShortRowBatchTests
                 var singleLog = new T[classes];
                 width.LogProbabilities(row, singleLog, classes, temperature, true);
                 Assert.True(SameBits<T>(logP.AsSpan(r * classes, classes), singleLog), $"{where}: log-softmax of the batch and of the row alone differ");
+                var singleNormalizer = new T[1];
+                width.LogSumExp(row, singleNormalizer, classes, temperature, false);
+                Assert.True(SameBits<T>(normalizers.AsSpan(r, 1), singleNormalizer), $"{where}: log-sum-exp of the batch {normalizers[r]} and of the row alone {singleNormalizer[0]} differ");
 
                 var singleGradient = new T[classes];
                 var singleLoss = new double[1];
@@ -129,6 +134,10 @@ public class ShortRowBatchTests
                     Assert.True(AccuracyTests.Within(actualLog, expectedLog, tolerance, typeof(T) == typeof(float) ? float.MaxValue : double.MaxValue),
                         $"{where}, class {j}: log p {actualLog:R} vs {expectedLog:R}");
                 }
+                double expectedNormalizer = rowMax / temperature + reference.Lse, actualNormalizer = double.CreateTruncating(normalizers[r]);
+                // Likewise log-sum-exp: 3e38 at T = 0.5 is 6e38, +∞ in float.
+                Assert.True(AccuracyTests.Within(actualNormalizer, expectedNormalizer, tolerance, typeof(T) == typeof(float) ? float.MaxValue : double.MaxValue),
+                    $"{where}: log-sum-exp {actualNormalizer:R} vs {expectedNormalizer:R}");
                 if (temperature == 1)
                 {
                     double expectedLoss = -reference.Log[labels[r]];

@@ -108,10 +108,12 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     /// which on rows of 17 to 100 classes left the core waiting most of the time; four independent chains in one
     /// loop fill it. Four rows that do not all take the same exponential, or with a maximum that is not finite, go
     /// one by one the ordinary way; a row whose sum is NaN (a NaN the maximum stepped over) is written NaN.
+    /// With <paramref name="normalizers"/> (and <see cref="Discard"/>), log Σ exp(z/T) instead, one value a row at
+    /// <paramref name="destination"/>, each as <see cref="ShortNormalizer{TArgument}"/> gives it.
     /// Returns the rows done, a multiple of four.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static int FourRows<TArgument, TSink>(T* logits, T* destination, int rows, int classes, double temperature, bool masked)
+    private static int FourRows<TArgument, TSink>(T* logits, T* destination, int rows, int classes, double temperature, bool masked, bool normalizers = false)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
         where TSink : struct, ISink
     {
@@ -122,7 +124,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         for (; row <= rows - 4; row += 4)
         {
             nint offset = (nint)row * classes;
-            T* z = logits + offset, d = destination + offset;
+            T* z = logits + offset, d = normalizers ? null : destination + offset;
             var (m0, n0) = ChunkMaxMin(z, classes);
             var (m1, n1) = ChunkMaxMin(z + classes, classes);
             var (m2, n2) = ChunkMaxMin(z + 2 * classes, classes);
@@ -152,14 +154,17 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             {
                 for (int k = 0; k < 4; k++)
                 {
-                    if (logarithm) LogProbabilitiesRow<TArgument>(z + k * classes, d + k * classes, classes, temperature, masked, streaming: false);
+                    if (normalizers) destination[row + k] = LogSumExpRow<TArgument>(z + k * classes, classes, inverse);
+                    else if (logarithm) LogProbabilitiesRow<TArgument>(z + k * classes, d + k * classes, classes, temperature, masked, streaming: false);
                     else ProbabilitiesRow<TArgument>(z + k * classes, d + k * classes, classes, temperature, masked, 1, streaming: false);
                 }
                 continue;
             }
             if (logarithm)
             {
-                FourLogRowsOut(z, d, classes, inverse, m0, m1, m2, m3, Vector256.Create(sums.First / u0, sums.Second / u1, sums.Third / u2, sums.Fourth / u3));
+                var relative = Vector256.Create(sums.First / u0, sums.Second / u1, sums.Third / u2, sums.Fourth / u3);
+                if (normalizers) FourNormalizersOut(destination + row, inverse, m0, m1, m2, m3, relative);
+                else FourLogRowsOut(z, d, classes, inverse, m0, m1, m2, m3, relative);
                 continue;
             }
             FourScaled(d, classes, T.CreateTruncating(1 / sums.First), T.CreateTruncating(1 / sums.Second), T.CreateTruncating(1 / sums.Third),
@@ -189,6 +194,33 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         LogRowOut(z + 2 * classes, d + 2 * classes, classes, m2, inverse, logs.GetElement(2));
         LogRowOut(z + 3 * classes, d + 3 * classes, classes, m3, inverse, logs.GetElement(3));
     }
+
+    /// <summary>
+    /// The end of four rows of log-sum-exp in <see cref="FourRows{TArgument, TSink}"/>: each row's max/T + log Σ, as
+    /// <see cref="ShortNormalizer"/> gives a row alone.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void FourNormalizersOut(T* destination, double inverse, T m0, T m1, T m2, T m3, Vector256<double> sums)
+    {
+        var logs = Vector256.Log(sums);
+        destination[0] = Normalizer(m0, inverse, logs.GetElement(0));
+        destination[1] = Normalizer(m1, inverse, logs.GetElement(1));
+        destination[2] = Normalizer(m2, inverse, logs.GetElement(2));
+        destination[3] = Normalizer(m3, inverse, logs.GetElement(3));
+    }
+
+    /// <summary>
+    /// log Σ exp(z/T) of a row of at most <see cref="ShortRowLength"/> elements with a finite maximum, from its sum as
+    /// <see cref="ShortLogRow{TArgument}"/> takes it, with the same vector logarithm, so that a row gives the same
+    /// bits alone as four at a time; NaN when a NaN the maximum stepped over made the sum NaN.
+    /// </summary>
+    private static T ShortNormalizer<TArgument>(T* z, int length, T max, T min, double inverse)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T> =>
+        Normalizer(max, inverse, Vector256.Log(Vector256.Create(ShortRowSum<TArgument, Discard>(z, null, length, max, min, inverse).RelativeToMax)).ToScalar());
+
+    /// <summary>max/T + log Σ, rounded once to T.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T Normalizer(T max, double inverse, double logSum) => T.CreateTruncating(double.CreateTruncating(max) * inverse + logSum);
 
     /// <summary>
     /// Cross-entropy against labels, unsmoothed, with its gradient, four rows at a time as <see cref="FourRows{TArgument, TSink}"/>

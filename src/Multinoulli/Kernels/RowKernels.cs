@@ -1125,6 +1125,8 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     {
         double inverse = 1 / temperature;
         int done = UsesBlocks(classes, temperature) ? BlockRows(rows, new LogSumExpBlocks<TArgument>(logits, destination, classes, inverse), null, classes) : 0;
+        if (InFours(classes))
+            done += FourRows<TArgument, Discard>(logits + (nint)done * classes, destination + done, rows - done, classes, temperature, masked: false, normalizers: true);
         for (int row = done; row < rows; row++)
             destination[row] = LogSumExpRow<TArgument>(logits + (nint)row * classes, classes, inverse);
     }
@@ -1178,6 +1180,11 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     private static T LogSumExpRow<TArgument>(T* z, int classes, double inverse)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
+        if (!FitsOneVector(classes) && classes <= ShortRowLength)
+        {
+            var (max, min) = ChunkMaxMin(z, classes);
+            if (T.IsFinite(max)) return ShortNormalizer<TArgument>(z, classes, max, min, inverse);
+        }
         var statistics = FitsOneVector(classes) ? OneVectorStatistics<TArgument>(z, classes, inverse) : Statistics<TArgument>(z, classes, inverse);
         return statistics.Kind == RowKind.Finite
             ? T.CreateTruncating(statistics.LogNormalizer(inverse))
