@@ -118,6 +118,9 @@ public class ShortRowBatchTests
                 Assert.True(SameBits<T>(gradient.AsSpan(r * classes, classes), singleGradient), $"{where}: the gradient in a batch and alone differ");
                 Assert.Equal(singleLoss[0], losses[r]);
                 Assert.Equal(lossesAlone[r], losses[r]);
+                var singleLossAlone = new double[1];
+                width.CrossEntropy(row, classes, [labels[r]], null, null, 0, false, null, singleLossAlone);
+                Assert.Equal(singleLossAlone[0], lossesAlone[r]);
 
                 if (!row.All(T.IsFinite)) continue;
                 // The gaps divided by T, as the kernels take them: dividing the logits themselves would round at

@@ -131,7 +131,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             var (m3, n3) = ChunkMaxMin(z + 3 * classes, classes);
             Four sums;
             // Log-softmax divides each row's kept sum by the value its maximum takes there (1 but for the row-local exponential).
-            double u0 = 1, u1 = 1, u2 = 1, u3 = 1;
+            var units = Vector256<double>.One;
             if (!(T.IsFinite(m0) & T.IsFinite(m1) & T.IsFinite(m2) & T.IsFinite(m3)))
             {
                 sums = default;
@@ -142,13 +142,13 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             }
             else
             {
-                bool f0 = RowExponential<TSimd, TVector, T>.TryCreate(m0, n0, out var e0), f1 = RowExponential<TSimd, TVector, T>.TryCreate(m1, n1, out var e1);
-                bool f2 = RowExponential<TSimd, TVector, T>.TryCreate(m2, n2, out var e2), f3 = RowExponential<TSimd, TVector, T>.TryCreate(m3, n3, out var e3);
+                bool f0 = RowExponential<TSimd, TVector, T>.TryCreate(m0, n0, out _), f1 = RowExponential<TSimd, TVector, T>.TryCreate(m1, n1, out _);
+                bool f2 = RowExponential<TSimd, TVector, T>.TryCreate(m2, n2, out _), f3 = RowExponential<TSimd, TVector, T>.TryCreate(m3, n3, out _);
                 bool fast = f0 & f1 & f2 & f3;
                 sums = fast ? FourSums<TSink>(z, d, classes, m0, m1, m2, m3)
                     : !(f0 | f1 | f2 | f3) ? FourSums<TArgument, TSink>(z, d, classes, m0, m1, m2, m3, 1)
                     : default;
-                if (logarithm && fast) (u0, u1, u2, u3) = (e0.Unit(m0), e1.Unit(m1), e2.Unit(m2), e3.Unit(m3));
+                if (logarithm && fast) units = RowExponential<TSimd, TVector, T>.FourUnits(m0, m1, m2, m3);
             }
             if (!sums.Taken)
             {
@@ -162,7 +162,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             }
             if (logarithm)
             {
-                var relative = Vector256.Create(sums.First / u0, sums.Second / u1, sums.Third / u2, sums.Fourth / u3);
+                var relative = Vector256.Create(sums.First, sums.Second, sums.Third, sums.Fourth) / units;
                 if (normalizers) FourNormalizersOut(destination + row, inverse, m0, m1, m2, m3, relative);
                 else FourLogRowsOut(z, d, classes, inverse, m0, m1, m2, m3, relative);
                 continue;
@@ -226,9 +226,9 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     /// Cross-entropy against labels, unsmoothed, with its gradient, four rows at a time as <see cref="FourRows{TArgument, TSink}"/>
     /// takes softmax, each row with the bits <see cref="LabelRow"/> gives it alone: the label's logit read first (the
     /// gradient may overwrite it), the probabilities times scale·w_y written, scale·w_y taken off at the label, and
-    /// the loss w_y·(log Σ exp(z − max) + max − z_y). Four rows with an ignored label, a maximum that is not finite
-    /// or exponentials of both kinds go one by one the ordinary way; a row whose sum is NaN gets the NaN row.
-    /// Returns the rows done, a multiple of four.
+    /// the loss w_y·(log Σ exp(z − max) + max − z_y); with no <paramref name="gradient"/>, the same sums and loss,
+    /// nothing written. Four rows with an ignored label, a maximum that is not finite or exponentials of both kinds
+    /// go one by one the ordinary way; a row whose sum is NaN gets the NaN row. Returns the rows done, a multiple of four.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static int FourLabelRows(T* logits, int rows, int classes, int* labels, in CrossEntropySettings<T> settings, T* gradient, double* losses)
@@ -238,15 +238,15 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         for (; row <= rows - 4; row += 4)
         {
             nint offset = (nint)row * classes;
-            T* z = logits + offset, g = gradient + offset;
+            T* z = logits + offset, g = gradient == null ? null : gradient + offset;
             int* y = labels + row;
             bool ignored = settings.HasIgnoreLabel && (y[0] == settings.IgnoreLabel | y[1] == settings.IgnoreLabel | y[2] == settings.IgnoreLabel | y[3] == settings.IgnoreLabel);
             var (m0, n0) = ChunkMaxMin(z, classes);
             var (m1, n1) = ChunkMaxMin(z + classes, classes);
             var (m2, n2) = ChunkMaxMin(z + 2 * classes, classes);
             var (m3, n3) = ChunkMaxMin(z + 3 * classes, classes);
-            bool f0 = RowExponential<TSimd, TVector, T>.TryCreate(m0, n0, out var e0), f1 = RowExponential<TSimd, TVector, T>.TryCreate(m1, n1, out var e1);
-            bool f2 = RowExponential<TSimd, TVector, T>.TryCreate(m2, n2, out var e2), f3 = RowExponential<TSimd, TVector, T>.TryCreate(m3, n3, out var e3);
+            bool f0 = RowExponential<TSimd, TVector, T>.TryCreate(m0, n0, out _), f1 = RowExponential<TSimd, TVector, T>.TryCreate(m1, n1, out _);
+            bool f2 = RowExponential<TSimd, TVector, T>.TryCreate(m2, n2, out _), f3 = RowExponential<TSimd, TVector, T>.TryCreate(m3, n3, out _);
             bool fast = f0 & f1 & f2 & f3;
             if (ignored || !(T.IsFinite(m0) & T.IsFinite(m1) & T.IsFinite(m2) & T.IsFinite(m3)) || (!fast & (f0 | f1 | f2 | f3)))
             {
@@ -256,19 +256,26 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             }
             double z0 = double.CreateTruncating(z[y[0]]), z1 = double.CreateTruncating(z[classes + y[1]]);
             double z2 = double.CreateTruncating(z[2 * classes + y[2]]), z3 = double.CreateTruncating(z[3 * classes + y[3]]);
-            var sums = fast
-                ? FourSums<Keep>(z, g, classes, m0, m1, m2, m3)
-                : FourSums<ShiftArgument<TSimd, TVector, T>, Keep>(z, g, classes, m0, m1, m2, m3, 1);
+            var sums = g == null ? (fast
+                    ? FourSums<Discard>(z, null, classes, m0, m1, m2, m3)
+                    : FourSums<ShiftArgument<TSimd, TVector, T>, Discard>(z, null, classes, m0, m1, m2, m3, 1))
+                : fast
+                    ? FourSums<Keep>(z, g, classes, m0, m1, m2, m3)
+                    : FourSums<ShiftArgument<TSimd, TVector, T>, Keep>(z, g, classes, m0, m1, m2, m3, 1);
             var t0 = new LabelTarget(new RowTargets<T>(y[0], null, settings.Weights, 0, settings.Masked), y[0], classes);
             var t1 = new LabelTarget(new RowTargets<T>(y[1], null, settings.Weights, 0, settings.Masked), y[1], classes);
             var t2 = new LabelTarget(new RowTargets<T>(y[2], null, settings.Weights, 0, settings.Masked), y[2], classes);
             var t3 = new LabelTarget(new RowTargets<T>(y[3], null, settings.Weights, 0, settings.Masked), y[3], classes);
-            FourScaled(g, classes, T.CreateTruncating(scale * t0.Weight / sums.First), T.CreateTruncating(scale * t1.Weight / sums.Second),
-                T.CreateTruncating(scale * t2.Weight / sums.Third), T.CreateTruncating(scale * t3.Weight / sums.Fourth));
-            losses[row] = FinishLabel(z, g, y[0], classes, m0, new ShortSum(sums.First, fast ? e0.Unit(m0) : 1), t0, z0, settings, scale);
-            losses[row + 1] = FinishLabel(z + classes, g + classes, y[1], classes, m1, new ShortSum(sums.Second, fast ? e1.Unit(m1) : 1), t1, z1, settings, scale);
-            losses[row + 2] = FinishLabel(z + 2 * classes, g + 2 * classes, y[2], classes, m2, new ShortSum(sums.Third, fast ? e2.Unit(m2) : 1), t2, z2, settings, scale);
-            losses[row + 3] = FinishLabel(z + 3 * classes, g + 3 * classes, y[3], classes, m3, new ShortSum(sums.Fourth, fast ? e3.Unit(m3) : 1), t3, z3, settings, scale);
+            if (g != null)
+                FourScaled(g, classes, T.CreateTruncating(scale * t0.Weight / sums.First), T.CreateTruncating(scale * t1.Weight / sums.Second),
+                    T.CreateTruncating(scale * t2.Weight / sums.Third), T.CreateTruncating(scale * t3.Weight / sums.Fourth));
+            // The gradient's rows, or null throughout for the loss alone.
+            nint step = g == null ? 0 : classes;
+            var units = fast ? RowExponential<TSimd, TVector, T>.FourUnits(m0, m1, m2, m3) : Vector256<double>.One;
+            losses[row] = FinishLabel(z, g, y[0], classes, m0, new ShortSum(sums.First, units.GetElement(0)), t0, z0, settings, scale);
+            losses[row + 1] = FinishLabel(z + classes, g + step, y[1], classes, m1, new ShortSum(sums.Second, units.GetElement(1)), t1, z1, settings, scale);
+            losses[row + 2] = FinishLabel(z + 2 * classes, g + 2 * step, y[2], classes, m2, new ShortSum(sums.Third, units.GetElement(2)), t2, z2, settings, scale);
+            losses[row + 3] = FinishLabel(z + 3 * classes, g + 3 * step, y[3], classes, m3, new ShortSum(sums.Fourth, units.GetElement(3)), t3, z3, settings, scale);
         }
         return row;
     }
@@ -283,7 +290,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     {
         if (double.IsNaN(sum.Kept))
             return new RowTargets<T>(label, null, settings.Weights, 0, settings.Masked).SpecialRow(RowKind.NaN, z, classes, g, scale);
-        g[label] = T.CreateTruncating(double.CreateTruncating(g[label]) - scale * target.Own);
+        if (g != null) g[label] = T.CreateTruncating(double.CreateTruncating(g[label]) - scale * target.Own);
         return target.Loss(new RowStatistics(RowKind.Finite, double.CreateTruncating(max), sum.RelativeToMax), labelLogit);
     }
 
