@@ -94,6 +94,12 @@ public class ShortRowBatchTests
             width.CrossEntropy(logits, classes, labels, null, null, 0, false, gradient, losses);
             var lossesAlone = new double[count];
             width.CrossEntropy(logits, classes, labels, null, null, 0, false, null, lossesAlone);
+            // Evenly smoothed, a row's loss alone must also be the loss that comes with its gradient.
+            var smoothedLosses = new double[count];
+            width.CrossEntropy(logits, classes, labels, null, null, 0.1, false, new T[logits.Length], smoothedLosses);
+            var smoothedAlone = new double[count];
+            width.CrossEntropy(logits, classes, labels, null, null, 0.1, false, null, smoothedAlone);
+            Assert.Equal(smoothedLosses, smoothedAlone);
             var gradientInPlace = (T[])logits.Clone();
             width.CrossEntropy(gradientInPlace, classes, labels, null, null, 0, false, gradientInPlace, new double[count]);
             Assert.True(SameBits<T>(gradient, gradientInPlace), $"{width}, {classes} classes: the gradient in place differs");

@@ -1357,8 +1357,11 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         }
         T* soft = targets == null ? null : targets + offset;
         var rowTargets = new RowTargets<T>(label, soft, settings.Weights, settings.Smoothing, settings.Masked);
-        if (g != null && soft == null && SmoothsLikeALabel(settings))
-            return LabelRow(z, g, classes, label, rowTargets, settings.GradientScale, streaming, degree);
+        if (soft == null && SmoothsLikeALabel(settings))
+        {
+            if (g != null) return LabelRow(z, g, classes, label, rowTargets, settings.GradientScale, streaming, degree);
+            if (degree == 1 && !FitsOneVector(classes) && classes <= ShortRowLength && TryShortLabelLoss(z, classes, label, rowTargets, out double loss)) return loss;
+        }
         return TargetRow(z, g, classes, soft, rowTargets, settings, degree, streaming);
     }
 
@@ -1392,6 +1395,26 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             return rowTargets.SpecialRow(statistics.Kind, z, classes, g, scale);
         g[label] = T.CreateTruncating(double.CreateTruncating(g[label]) - scale * target.Own);
         return target.Loss(statistics, labelLogit);
+    }
+
+    /// <summary>
+    /// The loss alone of a label row longer than a vector and at most <see cref="ShortRowLength"/> long, smoothed
+    /// evenly or not: what <see cref="LabelRow"/> learns on the way to its gradient (the same maximum, gap total
+    /// and sum, so the same bits), with nothing written. The general loss path took longer than the loss with its
+    /// gradient. False, for the general path, where the row's maximum is not finite.
+    /// </summary>
+    private static bool TryShortLabelLoss(T* z, int classes, int label, in RowTargets<T> rowTargets, out double loss)
+    {
+        loss = 0;
+        var (max, min) = ChunkMaxMin(z, classes);
+        if (!T.IsFinite(max)) return false;
+        var target = new LabelTarget(rowTargets, label, classes);
+        double gaps = target.Uniform > 0 ? GapSum(z, classes, max) : 0;
+        var sum = ShortRowSum<ShiftArgument<TSimd, TVector, T>, Discard>(z, null, classes, max, min, 1);
+        loss = double.IsNaN(sum.Kept)
+            ? rowTargets.SpecialRow(RowKind.NaN, z, classes, null, 0)
+            : target.Loss(new RowStatistics(RowKind.Finite, double.CreateTruncating(max), sum.RelativeToMax) { Gaps = gaps }, double.CreateTruncating(z[label]));
+        return true;
     }
 
     /// <summary>
