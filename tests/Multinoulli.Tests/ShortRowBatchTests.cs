@@ -8,8 +8,8 @@ namespace Multinoulli.Tests;
 /// Batches of rows longer than one vector and shorter than 2 KiB, which go four rows at a time through one loop:
 /// every row must come out with the bits it gets alone, whatever its neighbours hold (a NaN, a +∞, a masked row, a
 /// logit far below the rest), in place or not, and match the reference, at every vector width, in float and
-/// double, for softmax, log-softmax, log-sum-exp and cross-entropy. Cross-entropy's loss must not depend on
-/// whether a gradient is asked for.
+/// double, for softmax, log-softmax, log-sum-exp, the smooth max and cross-entropy. Cross-entropy's loss must not
+/// depend on whether a gradient is asked for.
 /// </summary>
 public class ShortRowBatchTests
 {
@@ -88,6 +88,8 @@ public class ShortRowBatchTests
             Assert.True(SameBits<T>(logP, logInPlace), $"{width}, {classes} classes, T={temperature}: log-softmax in place differs");
             var normalizers = new T[count];
             width.LogSumExp(logits, normalizers, classes, temperature, false);
+            var smooth = new T[count];
+            width.SmoothMax(logits, smooth, classes, temperature, true);
 
             var losses = new double[count];
             var gradient = new T[logits.Length];
@@ -117,6 +119,9 @@ public class ShortRowBatchTests
                 var singleNormalizer = new T[1];
                 width.LogSumExp(row, singleNormalizer, classes, temperature, false);
                 Assert.True(SameBits<T>(normalizers.AsSpan(r, 1), singleNormalizer), $"{where}: log-sum-exp of the batch {normalizers[r]} and of the row alone {singleNormalizer[0]} differ");
+                var singleSmooth = new T[1];
+                width.SmoothMax(row, singleSmooth, classes, temperature, true);
+                Assert.True(SameBits<T>(smooth.AsSpan(r, 1), singleSmooth), $"{where}: the smooth max of the batch {smooth[r]} and of the row alone {singleSmooth[0]} differ");
 
                 var singleGradient = new T[classes];
                 var singleLoss = new double[1];
@@ -147,6 +152,11 @@ public class ShortRowBatchTests
                 // Likewise log-sum-exp: 3e38 at T = 0.5 is 6e38, +∞ in float.
                 Assert.True(AccuracyTests.Within(actualNormalizer, expectedNormalizer, tolerance, typeof(T) == typeof(float) ? float.MaxValue : double.MaxValue),
                     $"{where}: log-sum-exp {actualNormalizer:R} vs {expectedNormalizer:R}");
+                // The smooth max Σ pᵢzᵢ = max + Σ pᵢ(zᵢ − max), never above the maximum.
+                double expectedSmooth = rowMax + row.Select((v, j) => reference.P[j] * (double.CreateTruncating(v) - rowMax)).Sum();
+                double actualSmooth = double.CreateTruncating(smooth[r]);
+                Assert.True(AccuracyTests.Within(actualSmooth, expectedSmooth, tolerance) && actualSmooth <= rowMax,
+                    $"{where}: smooth max {actualSmooth:R} vs {expectedSmooth:R}, max {rowMax:R}");
                 if (temperature == 1)
                 {
                     double expectedLoss = -reference.Log[labels[r]];

@@ -44,6 +44,52 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         return new ShortSum(ChunkExp<TArgument, TSink>(z, kept, length, TArgument.Create(max, T.Zero, inverse)), 1);
     }
 
+    /// <summary>
+    /// The smooth maximum Σ pᵢzᵢ of a row of at most <see cref="ShortRowLength"/> elements with a finite maximum, as
+    /// max − Σ eᵢ(max − zᵢ) / Σ eᵢ with e = exp((z − max)/T), both sums taken in one pass in float64. Every gap term
+    /// is ≥ 0, so the result is at most the maximum. At unit temperature, for a row within
+    /// <see cref="RowExponential{TSimd, TVector, T}"/>'s spread, e is that exponential (its common factor cancels in
+    /// the ratio) and each term is formed in T, where a gap within the spread cannot overflow; otherwise each term is
+    /// widened before it is formed, and is 0 where e is, so a −∞ logit adds nothing. NaN when a NaN the maximum
+    /// stepped over made the sum NaN. In place of pass one and a second pass of general exponentials, which took
+    /// twice as long on 17-class rows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static T ShortSmoothMax<TArgument>(T* z, int length, T max, T min, double inverse)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+    {
+        int width = TSimd.Count;
+        var one = TSimd.Create(T.One);
+        var maximum = TSimd.Create(max);
+        var zero = TSimd.Create(T.Zero);
+        TVector sumLow = zero, sumHigh = zero, gapLow = zero, gapHigh = zero;
+        if (typeof(TArgument) == typeof(ShiftArgument<TSimd, TVector, T>) && RowExponential<TSimd, TVector, T>.TryCreate(max, min, out var row))
+        {
+            var table = RowExponential<TSimd, TVector, T>.Table;
+            for (int i = 0; i < length; i += width)
+            {
+                int count = Math.Min(width, length - i);
+                var logits = TSimd.LoadTail(z + i, count, max);
+                var e = TSimd.KeepFirst(row.Of(logits, table), count);
+                (sumLow, sumHigh) = TSimd.AddWide(e, sumLow, sumHigh);
+                (gapLow, gapHigh) = TSimd.AddWide(TSimd.Multiply(e, TSimd.Subtract(maximum, logits)), gapLow, gapHigh);
+            }
+        }
+        else
+        {
+            var argument = TArgument.Create(max, T.Zero, inverse);
+            for (int i = 0; i < length; i += width)
+            {
+                var logits = TSimd.LoadTail(z + i, Math.Min(width, length - i), T.NegativeInfinity);
+                argument.Compute(logits, out var hi, out var lo);
+                var e = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
+                (sumLow, sumHigh) = TSimd.AddWide(e, sumLow, sumHigh);
+                (gapLow, gapHigh) = TSimd.AddGapProductWide(e, one, maximum, logits, gapLow, gapHigh);
+            }
+        }
+        return T.CreateTruncating(double.CreateTruncating(max) - TSimd.SumWide(gapLow, gapHigh) / TSimd.SumWide(sumLow, sumHigh));
+    }
+
     /// <summary>The largest and the smallest of <paramref name="count"/> values, as the hardware compares them (a NaN may be stepped over).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (T Max, T Min) ChunkMaxMin(T* values, int count)

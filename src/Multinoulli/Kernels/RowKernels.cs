@@ -1205,6 +1205,15 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         for (int row = 0; row < rows; row++)
         {
             T* z = logits + (nint)row * classes;
+            if (classes <= ShortRowLength)
+            {
+                var (max, min) = ChunkMaxMin(z, classes);
+                if (T.IsFinite(max))
+                {
+                    destination[row] = ShortSmoothMax<TArgument>(z, classes, max, min, inverse);
+                    continue;
+                }
+            }
             var statistics = Statistics<TArgument>(z, classes, inverse);
             destination[row] = statistics.Kind == RowKind.Finite
                 ? T.CreateTruncating(statistics.Max + WeightedGapSum<TArgument>(z, classes, statistics.Max, inverse) / statistics.SumExp)
