@@ -16,17 +16,15 @@ namespace Multinoulli.Kernels;
 /// <para>With 512-bit float vectors it is the tilted 32-step form (<see cref="VectorMath.ThirtySecondsExp"/>), whose
 /// tilt e^(−2.75e-9·z) is common to the row but for 2.75e-9 a unit of the gap to the maximum, at most 2.4e-7 here;
 /// otherwise a polynomial of degree 6 (float) or 11 (double).</para>
+/// <para>Static, with the row's shifter a vector the caller keeps in a local: as a struct of one vector, passed
+/// to a loop's method or kept in its frame, the shifter was loaded from the stack in every iteration (and stored
+/// back, for an argument), and the stack is aligned to 16 bytes only.</para>
 /// </summary>
-internal readonly struct RowExponential<TSimd, TVector, T>
+internal static class RowExponential<TSimd, TVector, T>
     where TSimd : ISimd<TVector, T>
     where TVector : unmanaged
     where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
-    private readonly TVector _shifter;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private RowExponential(T max) => _shifter = TSimd.Create(ShifterOf(max));
-
     /// <summary>The shifter of a row with this maximum: the one that subtracts k·ln2, k the integer nearest max·log2e.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static T ShifterOf(T max)
@@ -37,22 +35,19 @@ internal readonly struct RowExponential<TSimd, TVector, T>
     }
 
     /// <summary>
-    /// The exponential of a row with this maximum and minimum, or false where its maximum is beyond the fast
-    /// range or its minimum too far below it (a −∞ or a NaN maximum or minimum among them).
+    /// Whether the exponential takes a row with this maximum and minimum: false where its maximum is beyond the
+    /// fast range or its minimum too far below it (a −∞ or a NaN maximum or minimum among them).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool TryCreate(T max, T min, out RowExponential<TSimd, TVector, T> exponential)
+    public static bool Accepts(T max, T min)
     {
-        exponential = default;
         T spread = T.CreateTruncating(typeof(T) == typeof(float) ? 85 : 705);
-        if (!(T.Abs(max) <= T.CreateTruncating(ChunkExponential<TSimd, TVector, T>.ShiftLimit) && min >= max - spread)) return false;
-        exponential = new RowExponential<TSimd, TVector, T>(max);
-        return true;
+        return T.Abs(max) <= T.CreateTruncating(ChunkExponential<TSimd, TVector, T>.ShiftLimit) && min >= max - spread;
     }
 
-    /// <summary>The exponential of a row whose maximum <see cref="TryCreate"/> has accepted (with its minimum).</summary>
+    /// <summary>The shifter of a row whose maximum <see cref="Accepts"/> has accepted (with its minimum), in every lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static RowExponential<TSimd, TVector, T> Accepted(T max) => new(max);
+    public static TVector Shifter(T max) => TSimd.Create(ShifterOf(max));
 
     /// <summary>The 32-step form's constants, shared by every row (the table of 2^(j/32) with no factor).</summary>
     public static VectorMath.ThirtySecondsExponential Table
@@ -63,20 +58,15 @@ internal readonly struct RowExponential<TSimd, TVector, T>
 
     private static readonly (Vector512<float> Low, Vector512<float> High) UnitTable = VectorMath.ThirtySecondsTable(1);
 
-    /// <summary>exp(z − k·ln2) of one vector of the row; <paramref name="table"/> is <see cref="Table"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public TVector Of(TVector logits, in VectorMath.ThirtySecondsExponential table) => Of(logits, _shifter, table);
-
     /// <summary>
-    /// <see cref="Of(TVector, in VectorMath.ThirtySecondsExponential)"/> with a shifter a lane: each lane's value is
-    /// the one its own row's exponential gives it (every step works lane by lane).
+    /// exp(z − k·ln2) of one vector of a row with this <see cref="Shifter"/>; <paramref name="table"/> is
+    /// <see cref="Table"/>. Every step works lane by lane, so a vector may hold a different row's shifter in each.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVector Of(TVector logits, TVector shifter, in VectorMath.ThirtySecondsExponential table)
+    public static TVector Of(TVector logits, TVector shifter, in VectorMath.ThirtySecondsExponential table)
     {
         if (ChunkExponential<TSimd, TVector, T>.UsesTable)
         {
-            // Bit casts, not references: a reference to the shifter would keep a caller's copy of this struct in memory.
             var result = table.Of(Unsafe.BitCast<TVector, Vector512<float>>(logits), Unsafe.BitCast<TVector, Vector512<float>>(shifter), tilted: true);
             return Unsafe.BitCast<Vector512<float>, TVector>(result);
         }
@@ -84,13 +74,13 @@ internal readonly struct RowExponential<TSimd, TVector, T>
     }
 
     /// <summary>
-    /// The value <see cref="Of(TVector, in VectorMath.ThirtySecondsExponential)"/> gives the maximum itself, to the bit: every lane of a vector of the maximum
+    /// The value <see cref="Of"/> gives the maximum itself, to the bit: every lane of a vector of the maximum
     /// takes it, and the first is read (a reduction across the vector cost log-softmax of 17-class rows a tenth
     /// of its time). Not forced inline: in the four-row loops that spent the JIT's inlining budget.
     /// </summary>
-    public double Unit(T max)
+    public static double Unit(T max)
     {
-        var unit = Of(TSimd.Create(max), Table);
+        var unit = Of(TSimd.Create(max), Shifter(max), Table);
         return double.CreateTruncating(Unsafe.As<TVector, T>(ref unit));
     }
 
@@ -103,7 +93,7 @@ internal readonly struct RowExponential<TSimd, TVector, T>
     public static Vector256<double> FourUnits(T m0, T m1, T m2, T m3)
     {
         if (TSimd.Count < 4)
-            return Vector256.Create(Accepted(m0).Unit(m0), Accepted(m1).Unit(m1), Accepted(m2).Unit(m2), Accepted(m3).Unit(m3));
+            return Vector256.Create(Unit(m0), Unit(m1), Unit(m2), Unit(m3));
         var units = Of(Lanes(m0, m1, m2, m3), Lanes(ShifterOf(m0), ShifterOf(m1), ShifterOf(m2), ShifterOf(m3)), Table);
         return FirstFour(units);
     }

@@ -36,9 +36,9 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             {
                 if (ChunkExponential<TSimd, TVector, T>.TryCreate(max, out var fast)) return new ShortSum(ChunkExpFast<TSink>(z, kept, length, fast), 1);
             }
-            else if (!FitsOneVector(length) && RowExponential<TSimd, TVector, T>.TryCreate(max, min, out var row))
+            else if (!FitsOneVector(length) && RowExponential<TSimd, TVector, T>.Accepts(max, min))
             {
-                return RowExp<TSink>(z, kept, length, max, row);
+                return RowExp<TSink>(z, kept, length, max);
             }
         }
         return new ShortSum(ChunkExp<TArgument, TSink>(z, kept, length, TArgument.Create(max, T.Zero, inverse)), 1);
@@ -58,36 +58,58 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     private static T ShortSmoothMax<TArgument>(T* z, int length, T max, T min, double inverse)
         where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
     {
+        var (sum, gaps) = typeof(TArgument) == typeof(ShiftArgument<TSimd, TVector, T>) && RowExponential<TSimd, TVector, T>.Accepts(max, min)
+            ? RowGapSums(z, length, max)
+            : GapSums(z, length, TArgument.Create(max, T.Zero, inverse), max);
+        return T.CreateTruncating(double.CreateTruncating(max) - gaps / sum);
+    }
+
+    /// <summary>
+    /// Σ e and Σ e·(max − z) of <see cref="ShortSmoothMax{TArgument}"/> with the row-local exponential (whose
+    /// maximum the caller has accepted). A method of its own, as is <see cref="GapSums{TArgument}"/>: with both
+    /// loops in one, the JIT kept the four accumulators on the stack. The exponential is made here, not passed: a
+    /// struct argument stays in the caller's frame, and the loop loaded and stored its shifter there.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static (double Sum, double Gaps) RowGapSums(T* z, int length, T max)
+    {
+        int width = TSimd.Count;
+        // The table first: its getter may call the runtime, and a vector made before a call is kept in memory.
+        var table = RowExponential<TSimd, TVector, T>.Table;
+        var shifter = RowExponential<TSimd, TVector, T>.Shifter(max);
+        var maximum = TSimd.Create(max);
+        var zero = TSimd.Create(T.Zero);
+        TVector sumLow = zero, sumHigh = zero, gapLow = zero, gapHigh = zero;
+        for (int i = 0; i < length; i += width)
+        {
+            int count = Math.Min(width, length - i);
+            var logits = TSimd.LoadTail(z + i, count, max);
+            var e = TSimd.KeepFirst(RowExponential<TSimd, TVector, T>.Of(logits, shifter, table), count);
+            (sumLow, sumHigh) = TSimd.AddWide(e, sumLow, sumHigh);
+            (gapLow, gapHigh) = TSimd.AddWide(TSimd.Multiply(e, TSimd.Subtract(maximum, logits)), gapLow, gapHigh);
+        }
+        return (TSimd.SumWide(sumLow, sumHigh), TSimd.SumWide(gapLow, gapHigh));
+    }
+
+    /// <summary>Σ e and Σ e·(max − z) of <see cref="ShortSmoothMax{TArgument}"/> with the general exponential, each gap term widened before it is formed.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static (double Sum, double Gaps) GapSums<TArgument>(T* z, int length, TArgument argument, T max)
+        where TArgument : struct, IExponentArgument<TArgument, TSimd, TVector, T>
+    {
         int width = TSimd.Count;
         var one = TSimd.Create(T.One);
         var maximum = TSimd.Create(max);
         var zero = TSimd.Create(T.Zero);
         TVector sumLow = zero, sumHigh = zero, gapLow = zero, gapHigh = zero;
-        if (typeof(TArgument) == typeof(ShiftArgument<TSimd, TVector, T>) && RowExponential<TSimd, TVector, T>.TryCreate(max, min, out var row))
+        for (int i = 0; i < length; i += width)
         {
-            var table = RowExponential<TSimd, TVector, T>.Table;
-            for (int i = 0; i < length; i += width)
-            {
-                int count = Math.Min(width, length - i);
-                var logits = TSimd.LoadTail(z + i, count, max);
-                var e = TSimd.KeepFirst(row.Of(logits, table), count);
-                (sumLow, sumHigh) = TSimd.AddWide(e, sumLow, sumHigh);
-                (gapLow, gapHigh) = TSimd.AddWide(TSimd.Multiply(e, TSimd.Subtract(maximum, logits)), gapLow, gapHigh);
-            }
+            var logits = TSimd.LoadTail(z + i, Math.Min(width, length - i), T.NegativeInfinity);
+            argument.Compute(logits, out var hi, out var lo);
+            var e = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
+            (sumLow, sumHigh) = TSimd.AddWide(e, sumLow, sumHigh);
+            (gapLow, gapHigh) = TSimd.AddGapProductWide(e, one, maximum, logits, gapLow, gapHigh);
         }
-        else
-        {
-            var argument = TArgument.Create(max, T.Zero, inverse);
-            for (int i = 0; i < length; i += width)
-            {
-                var logits = TSimd.LoadTail(z + i, Math.Min(width, length - i), T.NegativeInfinity);
-                argument.Compute(logits, out var hi, out var lo);
-                var e = VectorMath.Exp<TSimd, TVector, T>(hi, lo);
-                (sumLow, sumHigh) = TSimd.AddWide(e, sumLow, sumHigh);
-                (gapLow, gapHigh) = TSimd.AddGapProductWide(e, one, maximum, logits, gapLow, gapHigh);
-            }
-        }
-        return T.CreateTruncating(double.CreateTruncating(max) - TSimd.SumWide(gapLow, gapHigh) / TSimd.SumWide(sumLow, sumHigh));
+        return (TSimd.SumWide(sumLow, sumHigh), TSimd.SumWide(gapLow, gapHigh));
     }
 
     /// <summary>The largest and the smallest of <paramref name="count"/> values, as the hardware compares them (a NaN may be stepped over).</summary>
@@ -118,22 +140,24 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     /// one by one, so that the sum keeps the other terms' share of the maximum's to its relative accuracy.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static ShortSum RowExp<TSink>(T* z, T* kept, int length, T max, RowExponential<TSimd, TVector, T> row)
+    private static ShortSum RowExp<TSink>(T* z, T* kept, int length, T max)
         where TSink : struct, ISink
     {
         int width = TSimd.Count;
+        // The table first: its getter may call the runtime, and a vector made before a call is kept in memory.
         var table = RowExponential<TSimd, TVector, T>.Table;
+        var shifter = RowExponential<TSimd, TVector, T>.Shifter(max);
         var low = TSimd.Create(T.Zero);
         var high = low;
         int i = 0;
         for (; i <= length - width; i += width)
         {
-            var e = row.Of(TSimd.Load(z + i), table);
+            var e = RowExponential<TSimd, TVector, T>.Of(TSimd.Load(z + i), shifter, table);
             if (TSink.Keeps) TSimd.Store(kept + i, e);
             (low, high) = TSimd.AddWide(e, low, high);
         }
-        if (i < length) (low, high) = TSimd.AddWide(RowExpMasked<TSink>(row, z + i, TSink.Keeps ? kept + i : null, length - i, table), low, high);
-        return new ShortSum(TSimd.SumWide(low, high), row.Unit(max));
+        if (i < length) (low, high) = TSimd.AddWide(RowExpMasked<TSink>(shifter, z + i, TSink.Keeps ? kept + i : null, length - i, table), low, high);
+        return new ShortSum(TSimd.SumWide(low, high), RowExponential<TSimd, TVector, T>.Unit(max));
     }
 
     /// <summary>
@@ -188,8 +212,8 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             }
             else
             {
-                bool f0 = RowExponential<TSimd, TVector, T>.TryCreate(m0, n0, out _), f1 = RowExponential<TSimd, TVector, T>.TryCreate(m1, n1, out _);
-                bool f2 = RowExponential<TSimd, TVector, T>.TryCreate(m2, n2, out _), f3 = RowExponential<TSimd, TVector, T>.TryCreate(m3, n3, out _);
+                bool f0 = RowExponential<TSimd, TVector, T>.Accepts(m0, n0), f1 = RowExponential<TSimd, TVector, T>.Accepts(m1, n1);
+                bool f2 = RowExponential<TSimd, TVector, T>.Accepts(m2, n2), f3 = RowExponential<TSimd, TVector, T>.Accepts(m3, n3);
                 bool fast = f0 & f1 & f2 & f3;
                 sums = fast ? FourSums<TSink>(z, d, classes, m0, m1, m2, m3)
                     : !(f0 | f1 | f2 | f3) ? FourSums<TArgument, TSink>(z, d, classes, m0, m1, m2, m3, 1)
@@ -291,8 +315,8 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             var (m1, n1) = ChunkMaxMin(z + classes, classes);
             var (m2, n2) = ChunkMaxMin(z + 2 * classes, classes);
             var (m3, n3) = ChunkMaxMin(z + 3 * classes, classes);
-            bool f0 = RowExponential<TSimd, TVector, T>.TryCreate(m0, n0, out _), f1 = RowExponential<TSimd, TVector, T>.TryCreate(m1, n1, out _);
-            bool f2 = RowExponential<TSimd, TVector, T>.TryCreate(m2, n2, out _), f3 = RowExponential<TSimd, TVector, T>.TryCreate(m3, n3, out _);
+            bool f0 = RowExponential<TSimd, TVector, T>.Accepts(m0, n0), f1 = RowExponential<TSimd, TVector, T>.Accepts(m1, n1);
+            bool f2 = RowExponential<TSimd, TVector, T>.Accepts(m2, n2), f3 = RowExponential<TSimd, TVector, T>.Accepts(m3, n3);
             bool fast = f0 & f1 & f2 & f3;
             if (ignored || !(T.IsFinite(m0) & T.IsFinite(m1) & T.IsFinite(m2) & T.IsFinite(m3)) || (!fast & (f0 | f1 | f2 | f3)))
             {
@@ -410,9 +434,10 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         where TSink : struct, ISink
     {
         int width = TSimd.Count;
-        RowExponential<TSimd, TVector, T> e0 = RowExponential<TSimd, TVector, T>.Accepted(m0), e1 = RowExponential<TSimd, TVector, T>.Accepted(m1);
-        RowExponential<TSimd, TVector, T> e2 = RowExponential<TSimd, TVector, T>.Accepted(m2), e3 = RowExponential<TSimd, TVector, T>.Accepted(m3);
+        // The table first: its getter may call the runtime, and a vector made before a call is kept in memory.
         var table = RowExponential<TSimd, TVector, T>.Table;
+        TVector e0 = RowExponential<TSimd, TVector, T>.Shifter(m0), e1 = RowExponential<TSimd, TVector, T>.Shifter(m1);
+        TVector e2 = RowExponential<TSimd, TVector, T>.Shifter(m2), e3 = RowExponential<TSimd, TVector, T>.Shifter(m3);
         T* z0 = logits, z1 = z0 + classes, z2 = z1 + classes, z3 = z2 + classes;
         T* d0 = kept, d1 = d0 + classes, d2 = d1 + classes, d3 = d2 + classes;
         var zero = TSimd.Create(T.Zero);
@@ -438,10 +463,10 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     /// spare lanes come to (NaN from −∞), KeepFirst selects 0 there.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVector RowExpMasked<TSink>(in RowExponential<TSimd, TVector, T> row, T* logits, T* kept, int count, in VectorMath.ThirtySecondsExponential table)
+    private static TVector RowExpMasked<TSink>(TVector shifter, T* logits, T* kept, int count, in VectorMath.ThirtySecondsExponential table)
         where TSink : struct, ISink
     {
-        var e = TSimd.KeepFirst(row.Of(TSimd.LoadTail(logits, count, T.NegativeInfinity), table), count);
+        var e = TSimd.KeepFirst(RowExponential<TSimd, TVector, T>.Of(TSimd.LoadTail(logits, count, T.NegativeInfinity), shifter, table), count);
         if (TSink.Keeps) TSimd.StoreTail(kept, count, e);
         return e;
     }
