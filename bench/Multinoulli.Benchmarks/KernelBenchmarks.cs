@@ -24,7 +24,9 @@ public class KernelBenchmarks : RowKernelBenchmarks
 
 /// <summary>
 /// <see cref="KernelBenchmarks"/> on rows a little longer than a vector, about 1.1 million floats a batch, one
-/// thread: rows of 17 to 128 classes go four at a time, longer ones one by one with a row-local exponential.
+/// thread: rows of 17 to 128 classes go four at a time, longer ones one by one with a row-local exponential. Also
+/// the kernels that read a row and write one value (log-sum-exp, the smooth max, the loss alone), which should
+/// take no longer than softmax, which writes the whole row.
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(FullyOptimized))]
@@ -35,6 +37,15 @@ public class ShortRowBenchmarks : RowKernelBenchmarks
 
     [Params(1)]
     public override int Threads { get; set; }
+
+    [Benchmark]
+    public void LogSumExp() => Multinoulli.Softmax.LogSumExp(Logits, Classes, PerRow, SoftmaxOptions);
+
+    [Benchmark]
+    public void SmoothMax() => Multinoulli.Softmax.SmoothMax(Logits, Classes, PerRow, SoftmaxOptions);
+
+    [Benchmark]
+    public double CrossEntropyLoss() => CrossEntropy.Loss(Logits, Classes, Labels, CrossEntropyOptions);
 }
 
 /// <summary>The contenders of the kernel benchmarks, for the shapes and thread counts a derived class gives.</summary>
@@ -42,9 +53,18 @@ public abstract class RowKernelBenchmarks
 {
     private float[] _logits = [];
     private float[] _output = [];
+    private float[] _perRow = [];
     private int[] _labels = [];
     private SoftmaxOptions _softmax = SoftmaxOptions.Default;
     private CrossEntropyOptions _crossEntropy = CrossEntropyOptions.Default;
+
+    protected float[] Logits => _logits;
+    protected int Classes => _classes;
+    protected int[] Labels => _labels;
+    /// <summary>One value a row, for the reductions.</summary>
+    protected float[] PerRow => _perRow;
+    protected SoftmaxOptions SoftmaxOptions => _softmax;
+    protected CrossEntropyOptions CrossEntropyOptions => _crossEntropy;
 
     /// <summary>rows × classes.</summary>
     public abstract string Shape { get; set; }
@@ -62,6 +82,7 @@ public abstract class RowKernelBenchmarks
         (_rows, _classes) = Batches.Parse(Shape);
         (_logits, _labels) = Batches.Draw(_rows, _classes);
         _output = new float[_logits.Length];
+        _perRow = new float[_rows];
         _softmax = new SoftmaxOptions { MaxDegreeOfParallelism = Threads };
         _crossEntropy = new CrossEntropyOptions { MaxDegreeOfParallelism = Threads };
     }
