@@ -1306,7 +1306,8 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             ? BlockRows(rows, new LabelBlocks(logits, classes, labels, settings, gradient, losses), gradient, classes)
             : 0;
         if (labels != null && targets == null && settings.Smoothing == 0 && InFours(classes))
-            done += FourLabelRows(logits + (nint)done * classes, rows - done, classes, labels + done, settings, gradient + (nint)done * classes, losses + done);
+            done += FourLabelRows(logits + (nint)done * classes, rows - done, classes, labels + done, settings,
+                gradient == null ? null : gradient + (nint)done * classes, losses + done);
         for (int row = done; row < rows; row++)
             losses[row] = CrossEntropyRow(logits, classes, row, labels, targets, settings, gradient, streaming);
         FenceStreaming(streaming);
