@@ -15,6 +15,15 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     {
         /// <summary>Σ exp((z − max)/T), the maximum's own term exactly 1.</summary>
         public double RelativeToMax => Kept / Unit;
+
+        /// <summary>
+        /// What pass one learns of the row with this <paramref name="max"/> (finite) and Σ (max − z) =
+        /// <paramref name="gaps"/>: <see cref="RowKind.NaN"/> where a NaN the maximum stepped over made the sum NaN.
+        /// One construction for the one-row short paths (softmax, the loss alone, soft targets), so that a row's
+        /// statistics cannot drift apart between them; the four-row label loop builds the same record inline.
+        /// </summary>
+        public RowStatistics Statistics(T max, double gaps = 0) =>
+            double.IsNaN(Kept) ? RowStatistics.Special(RowKind.NaN) : new RowStatistics(RowKind.Finite, double.CreateTruncating(max), RelativeToMax) { Gaps = gaps };
     }
 
     /// <summary>
@@ -361,6 +370,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         if (double.IsNaN(sum.Kept))
             return new RowTargets<T>(label, null, settings.Weights, 0, settings.Masked).SpecialRow(RowKind.NaN, z, classes, g, scale);
         if (g != null) g[label] = T.CreateTruncating(double.CreateTruncating(g[label]) - scale * target.Own);
+        // Not sum.Statistics(max): the call cost cross-entropy of 17-class rows 4 %, here in the four-row loop.
         return target.Loss(new RowStatistics(RowKind.Finite, double.CreateTruncating(max), sum.RelativeToMax), labelLogit);
     }
 

@@ -621,9 +621,10 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         if (!handled) return default;
         double gaps = sumGaps ? GapSum(z, length, max) : 0;
         var sum = ShortRowSum<TArgument, Keep>(z, destination, length, max, min, inverse);
-        if (double.IsNaN(sum.Kept)) return RowStatistics.Special(RowKind.NaN);
-        Scale(destination, destination, length, T.CreateTruncating(multiplier / sum.Kept), streaming: false, T.CreateTruncating(offset));
-        return new RowStatistics(RowKind.Finite, double.CreateTruncating(max), sum.RelativeToMax) { Gaps = gaps };
+        var statistics = sum.Statistics(max, gaps);
+        if (statistics.Kind == RowKind.Finite)
+            Scale(destination, destination, length, T.CreateTruncating(multiplier / sum.Kept), streaming: false, T.CreateTruncating(offset));
+        return statistics;
     }
 
     /// <summary>
@@ -1420,10 +1421,10 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         if (!T.IsFinite(max)) return false;
         var target = new LabelTarget(rowTargets, label, classes);
         double gaps = target.Uniform > 0 ? GapSum(z, classes, max) : 0;
-        var sum = ShortRowSum<ShiftArgument<TSimd, TVector, T>, Discard>(z, null, classes, max, min, 1);
-        loss = double.IsNaN(sum.Kept)
-            ? rowTargets.SpecialRow(RowKind.NaN, z, classes, null, 0)
-            : target.Loss(new RowStatistics(RowKind.Finite, double.CreateTruncating(max), sum.RelativeToMax) { Gaps = gaps }, double.CreateTruncating(z[label]));
+        var statistics = ShortRowSum<ShiftArgument<TSimd, TVector, T>, Discard>(z, null, classes, max, min, 1).Statistics(max, gaps);
+        loss = statistics.Kind == RowKind.Finite
+            ? target.Loss(statistics, double.CreateTruncating(z[label]))
+            : rowTargets.SpecialRow(statistics.Kind, z, classes, null, 0);
         return true;
     }
 
@@ -1558,10 +1559,10 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         var sum = g == null
             ? ShortRowSum<ShiftArgument<TSimd, TVector, T>, Discard>(z, null, classes, max, min, 1)
             : ShortRowSum<ShiftArgument<TSimd, TVector, T>, Keep>(z, kept, classes, max, min, 1);
-        if (double.IsNaN(sum.Kept)) return false;
+        var statistics = sum.Statistics(max);
+        if (statistics.Kind != RowKind.Finite) return false;
         T* weights = settings.Weights;
         bool masked = settings.Masked;
-        var statistics = new RowStatistics(RowKind.Finite, double.CreateTruncating(max), sum.RelativeToMax);
         var target = new TargetLoss(SumTargets(z, soft, weights, classes, max, settings.Smoothing > 0, masked), statistics, classes, soft != null,
             rowTargets, weights != null, masked, labelLogit);
         loss = target.Loss;
