@@ -8,11 +8,13 @@ namespace Multinoulli.Tests;
 /// Batches of rows longer than one vector and shorter than 2 KiB, which go four rows at a time through one loop:
 /// every row must come out with the bits it gets alone, whatever its neighbours hold (a NaN, a +∞, a masked row, a
 /// logit far below the rest), in place or not, and match the reference, at every vector width, in float and
-/// double, for softmax, log-softmax, log-sum-exp, the smooth max and cross-entropy. Cross-entropy's loss must not
-/// depend on whether a gradient is asked for.
+/// double, for softmax, log-softmax, log-sum-exp, the smooth max and cross-entropy, plain and evenly smoothed.
+/// Cross-entropy's loss must not depend on whether a gradient is asked for.
 /// </summary>
 public class ShortRowBatchTests
 {
+    private const double Smoothing = 0.1;
+
     /// <summary>
     /// Rows the fast exponential takes (every logit finite, within 85 of the maximum, the maximum within ±2¹⁵),
     /// so that groups of four such rows are common; the general generator's rows rarely are.
@@ -98,10 +100,14 @@ public class ShortRowBatchTests
             width.CrossEntropy(logits, classes, labels, null, null, 0, false, null, lossesAlone);
             // Evenly smoothed, a row's loss alone must also be the loss that comes with its gradient.
             var smoothedLosses = new double[count];
-            width.CrossEntropy(logits, classes, labels, null, null, 0.1, false, new T[logits.Length], smoothedLosses);
+            var smoothedGradient = new T[logits.Length];
+            width.CrossEntropy(logits, classes, labels, null, null, Smoothing, false, smoothedGradient, smoothedLosses);
             var smoothedAlone = new double[count];
-            width.CrossEntropy(logits, classes, labels, null, null, 0.1, false, null, smoothedAlone);
+            width.CrossEntropy(logits, classes, labels, null, null, Smoothing, false, null, smoothedAlone);
             Assert.Equal(smoothedLosses, smoothedAlone);
+            var smoothedInPlace = (T[])logits.Clone();
+            width.CrossEntropy(smoothedInPlace, classes, labels, null, null, Smoothing, false, smoothedInPlace, new double[count]);
+            Assert.True(SameBits<T>(smoothedGradient, smoothedInPlace), $"{width}, {classes} classes: the smoothed gradient in place differs");
             var gradientInPlace = (T[])logits.Clone();
             width.CrossEntropy(gradientInPlace, classes, labels, null, null, 0, false, gradientInPlace, new double[count]);
             Assert.True(SameBits<T>(gradient, gradientInPlace), $"{width}, {classes} classes: the gradient in place differs");
@@ -132,6 +138,11 @@ public class ShortRowBatchTests
                 var singleLossAlone = new double[1];
                 width.CrossEntropy(row, classes, [labels[r]], null, null, 0, false, null, singleLossAlone);
                 Assert.Equal(singleLossAlone[0], lossesAlone[r]);
+                var singleSmoothed = new T[classes];
+                var singleSmoothedLoss = new double[1];
+                width.CrossEntropy(row, classes, [labels[r]], null, null, Smoothing, false, singleSmoothed, singleSmoothedLoss);
+                Assert.True(SameBits<T>(smoothedGradient.AsSpan(r * classes, classes), singleSmoothed), $"{where}: the smoothed gradient in a batch and alone differ");
+                Assert.Equal(singleSmoothedLoss[0], smoothedLosses[r]);
 
                 if (!row.All(T.IsFinite)) continue;
                 // The gaps divided by T, as the kernels take them: dividing the logits themselves would round at
@@ -161,6 +172,18 @@ public class ShortRowBatchTests
                 {
                     double expectedLoss = -reference.Log[labels[r]];
                     Assert.True(AccuracyTests.Within(losses[r], expectedLoss, tolerance), $"{where}: loss {losses[r]:R} vs {expectedLoss:R}");
+                    // Smoothed: t′ = (1 − ε)·onehot + ε/n, the loss −Σ t′ log p and the gradient p − t′.
+                    double expectedSmoothed = (1 - Smoothing) * expectedLoss - Smoothing / classes * reference.Log.Sum();
+                    Assert.True(AccuracyTests.Within(smoothedLosses[r], expectedSmoothed, tolerance),
+                        $"{where}: smoothed loss {smoothedLosses[r]:R} vs {expectedSmoothed:R}");
+                    for (int j = 0; j < classes; j++)
+                    {
+                        double target = (j == labels[r] ? 1 - Smoothing : 0) + Smoothing / classes;
+                        double expected = reference.P[j] - target, actual = double.CreateTruncating(smoothedGradient[r * classes + j]);
+                        // Both terms are within the tolerance of their own size; their difference may cancel.
+                        Assert.True(Math.Abs(actual - expected) <= tolerance * (reference.P[j] + target) + 1e-30,
+                            $"{where}, class {j}: smoothed gradient {actual:R} vs {expected:R}");
+                    }
                 }
             }
         }

@@ -1306,7 +1306,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         int done = labels != null && targets == null && SmoothsLikeALabel(settings) && UsesBlocks(classes, 1)
             ? BlockRows(rows, new LabelBlocks(logits, classes, labels, settings, gradient, losses), gradient, classes)
             : 0;
-        if (labels != null && targets == null && settings.Smoothing == 0 && InFours(classes))
+        if (labels != null && targets == null && SmoothsLikeALabel(settings) && InFours(classes))
             done += FourLabelRows(logits + (nint)done * classes, rows - done, classes, labels + done, settings,
                 gradient == null ? null : gradient + (nint)done * classes, losses + done);
         for (int row = done; row < rows; row++)
