@@ -8,7 +8,8 @@ namespace Multinoulli.Tests;
 /// Batches of rows longer than one vector and shorter than 2 KiB, which go four rows at a time through one loop:
 /// every row must come out with the bits it gets alone, whatever its neighbours hold (a NaN, a +∞, a masked row, a
 /// logit far below the rest), in place or not, and match the reference, at every vector width, in float and
-/// double, for softmax, log-softmax, log-sum-exp, the smooth max and cross-entropy, plain and evenly smoothed.
+/// double, for softmax, log-softmax, log-sum-exp, the smooth max and cross-entropy against labels and soft targets,
+/// plain and evenly smoothed.
 /// Cross-entropy's loss must not depend on whether a gradient is asked for.
 /// </summary>
 public class ShortRowBatchTests
@@ -76,6 +77,7 @@ public class ShortRowBatchTests
         int count = rows.Length;
         var random = new Random(seed);
         int[] labels = [.. Enumerable.Range(0, count).Select(_ => random.Next(classes))];
+        var soft = SoftTargets<T>(count, classes, random);
         foreach (var width in Widths<T>.All())
         {
             var p = new T[logits.Length];
@@ -106,8 +108,28 @@ public class ShortRowBatchTests
             width.CrossEntropy(logits, classes, labels, null, null, Smoothing, false, null, smoothedAlone);
             Assert.Equal(smoothedLosses, smoothedAlone);
             var smoothedInPlace = (T[])logits.Clone();
-            width.CrossEntropy(smoothedInPlace, classes, labels, null, null, Smoothing, false, smoothedInPlace, new double[count]);
+            var smoothedInPlaceLosses = new double[count];
+            width.CrossEntropy(smoothedInPlace, classes, labels, null, null, Smoothing, false, smoothedInPlace, smoothedInPlaceLosses);
             Assert.True(SameBits<T>(smoothedGradient, smoothedInPlace), $"{width}, {classes} classes: the smoothed gradient in place differs");
+            Assert.Equal(smoothedLosses, smoothedInPlaceLosses);
+            // Soft targets, plain and evenly smoothed: the loss alone must be the loss with the gradient, and in place the same bits.
+            var softLosses = new double[count];
+            var softGradient = new T[logits.Length];
+            width.CrossEntropy(logits, classes, null, soft, null, 0, false, softGradient, softLosses);
+            var softAlone = new double[count];
+            width.CrossEntropy(logits, classes, null, soft, null, 0, false, null, softAlone);
+            Assert.Equal(softLosses, softAlone);
+            var softSmoothedLosses = new double[count];
+            var softSmoothedGradient = new T[logits.Length];
+            width.CrossEntropy(logits, classes, null, soft, null, Smoothing, false, softSmoothedGradient, softSmoothedLosses);
+            var softSmoothedAlone = new double[count];
+            width.CrossEntropy(logits, classes, null, soft, null, Smoothing, false, null, softSmoothedAlone);
+            Assert.Equal(softSmoothedLosses, softSmoothedAlone);
+            var softInPlace = (T[])logits.Clone();
+            var softInPlaceLosses = new double[count];
+            width.CrossEntropy(softInPlace, classes, null, soft, null, Smoothing, false, softInPlace, softInPlaceLosses);
+            Assert.True(SameBits<T>(softSmoothedGradient, softInPlace), $"{width}, {classes} classes: the soft targets' gradient in place differs");
+            Assert.Equal(softSmoothedLosses, softInPlaceLosses);
             var gradientInPlace = (T[])logits.Clone();
             width.CrossEntropy(gradientInPlace, classes, labels, null, null, 0, false, gradientInPlace, new double[count]);
             Assert.True(SameBits<T>(gradient, gradientInPlace), $"{width}, {classes} classes: the gradient in place differs");
@@ -143,6 +165,15 @@ public class ShortRowBatchTests
                 width.CrossEntropy(row, classes, [labels[r]], null, null, Smoothing, false, singleSmoothed, singleSmoothedLoss);
                 Assert.True(SameBits<T>(smoothedGradient.AsSpan(r * classes, classes), singleSmoothed), $"{where}: the smoothed gradient in a batch and alone differ");
                 Assert.Equal(singleSmoothedLoss[0], smoothedLosses[r]);
+                var rowTargets = soft.AsSpan(r * classes, classes).ToArray();
+                foreach (var (smoothing, batchGradient, batchLosses) in new[] { (0.0, softGradient, softLosses), (Smoothing, softSmoothedGradient, softSmoothedLosses) })
+                {
+                    var singleSoft = new T[classes];
+                    var singleSoftLoss = new double[1];
+                    width.CrossEntropy(row, classes, null, rowTargets, null, smoothing, false, singleSoft, singleSoftLoss);
+                    Assert.True(SameBits<T>(batchGradient.AsSpan(r * classes, classes), singleSoft), $"{where}, ε = {smoothing}: the soft targets' gradient in a batch and alone differ");
+                    Assert.Equal(singleSoftLoss[0], batchLosses[r]);
+                }
 
                 if (!row.All(T.IsFinite)) continue;
                 // The gaps divided by T, as the kernels take them: dividing the logits themselves would round at
@@ -176,6 +207,8 @@ public class ShortRowBatchTests
                     double expectedSmoothed = (1 - Smoothing) * expectedLoss - Smoothing / classes * reference.Log.Sum();
                     Assert.True(AccuracyTests.Within(smoothedLosses[r], expectedSmoothed, tolerance),
                         $"{where}: smoothed loss {smoothedLosses[r]:R} vs {expectedSmoothed:R}");
+                    CheckSoft(reference, rowTargets, 0, softLosses[r], softGradient.AsSpan(r * classes, classes), tolerance, where);
+                    CheckSoft(reference, rowTargets, Smoothing, softSmoothedLosses[r], softSmoothedGradient.AsSpan(r * classes, classes), tolerance, where);
                     for (int j = 0; j < classes; j++)
                     {
                         double target = (j == labels[r] ? 1 - Smoothing : 0) + Smoothing / classes;
@@ -186,6 +219,44 @@ public class ShortRowBatchTests
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Soft targets for the rows: a random distribution over a random subset of the classes (the rest exactly 0),
+    /// now and then scaled so that it sums to 3 rather than 1, which the kernels must take as it is.
+    /// </summary>
+    private static T[] SoftTargets<T>(int rows, int classes, Random random) where T : IBinaryFloatingPointIeee754<T>
+    {
+        var targets = new T[rows * classes];
+        for (int r = 0; r < rows; r++)
+        {
+            double density = random.NextDouble();
+            var values = new double[classes];
+            for (int j = 0; j < classes; j++) values[j] = random.NextDouble() < density ? random.NextDouble() : 0;
+            double total = values.Sum(), mass = random.Next(4) == 0 ? 3 : 1;
+            for (int j = 0; j < classes; j++) targets[r * classes + j] = T.CreateTruncating(total > 0 ? values[j] * mass / total : 0);
+        }
+        return targets;
+    }
+
+    /// <summary>
+    /// A soft-target row's loss and gradient against the reference: with t′ = (1 − ε)·t + ε/n, the loss −Σ t′ log p
+    /// and the gradient p·Σ t′ − t′.
+    /// </summary>
+    private static void CheckSoft<T>((double[] Log, double[] P, double Lse) reference, T[] targets, double smoothing, double loss, ReadOnlySpan<T> gradient, double tolerance, string where)
+        where T : IBinaryFloatingPointIeee754<T>
+    {
+        int classes = targets.Length;
+        var smoothed = targets.Select(t => (1 - smoothing) * double.CreateTruncating(t) + smoothing / classes).ToArray();
+        double weight = smoothed.Sum();
+        double expectedLoss = -smoothed.Select((t, j) => t > 0 ? t * reference.Log[j] : 0).Sum();
+        Assert.True(AccuracyTests.Within(loss, expectedLoss, tolerance), $"{where}, ε = {smoothing}: soft loss {loss:R} vs {expectedLoss:R}");
+        for (int j = 0; j < classes; j++)
+        {
+            double expected = reference.P[j] * weight - smoothed[j], actual = double.CreateTruncating(gradient[j]);
+            Assert.True(Math.Abs(actual - expected) <= tolerance * (reference.P[j] * weight + smoothed[j]) + 1e-30,
+                $"{where}, ε = {smoothing}, class {j}: soft gradient {actual:R} vs {expected:R}");
         }
     }
 

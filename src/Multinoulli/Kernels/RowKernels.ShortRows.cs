@@ -369,6 +369,85 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
     }
 
     /// <summary>
+    /// Cross-entropy against soft targets, smoothed evenly or not, without class weights or a mask, four rows at a
+    /// time, each row with the bits <see cref="TryShortTargetRow"/> gives it alone: its target sums against its
+    /// maximum read first (the gradient may overwrite the logits), the exponentials kept in the gradient's row and
+    /// summed, the loss A·log Σ exp(z − max) + C, and the gradient e·scale·A/Σ − scale·t′ written over them. With
+    /// no <paramref name="gradient"/>, the same sums and loss, nothing written. Four rows with a maximum that is not
+    /// finite or exponentials of both kinds go one by one the ordinary way; a row whose sum is NaN gets the NaN row.
+    /// Returns the rows done, a multiple of four. One by one, 17-class rows had taken 2.3 times the time of labels.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static int FourTargetRows(T* logits, int rows, int classes, T* targets, in CrossEntropySettings<T> settings, T* gradient, double* losses)
+    {
+        double scale = settings.GradientScale;
+        bool smoothed = settings.Smoothing > 0;
+        int row = 0;
+        for (; row <= rows - 4; row += 4)
+        {
+            nint offset = (nint)row * classes;
+            T* z = logits + offset, t = targets + offset, g = gradient == null ? null : gradient + offset;
+            var (m0, n0) = ChunkMaxMin(z, classes);
+            var (m1, n1) = ChunkMaxMin(z + classes, classes);
+            var (m2, n2) = ChunkMaxMin(z + 2 * classes, classes);
+            var (m3, n3) = ChunkMaxMin(z + 3 * classes, classes);
+            bool f0 = RowExponential<TSimd, TVector, T>.Accepts(m0, n0), f1 = RowExponential<TSimd, TVector, T>.Accepts(m1, n1);
+            bool f2 = RowExponential<TSimd, TVector, T>.Accepts(m2, n2), f3 = RowExponential<TSimd, TVector, T>.Accepts(m3, n3);
+            bool fast = f0 & f1 & f2 & f3;
+            if (!(T.IsFinite(m0) & T.IsFinite(m1) & T.IsFinite(m2) & T.IsFinite(m3)) || (!fast & (f0 | f1 | f2 | f3)))
+            {
+                for (int k = 0; k < 4; k++)
+                    losses[row + k] = CrossEntropyRow(logits, classes, row + k, null, targets, settings, gradient, streaming: false);
+                continue;
+            }
+            FourTargetSums(z, t, classes, m0, m1, m2, m3, smoothed, out var s0, out var s1, out var s2, out var s3);
+            var sums = g == null ? (fast
+                    ? FourSums<Discard>(z, null, classes, m0, m1, m2, m3)
+                    : FourSums<ShiftArgument<TSimd, TVector, T>, Discard>(z, null, classes, m0, m1, m2, m3, 1))
+                : fast
+                    ? FourSums<Keep>(z, g, classes, m0, m1, m2, m3)
+                    : FourSums<ShiftArgument<TSimd, TVector, T>, Keep>(z, g, classes, m0, m1, m2, m3, 1);
+            var units = fast ? RowExponential<TSimd, TVector, T>.FourUnits(m0, m1, m2, m3) : Vector256<double>.One;
+            // The gradient's rows, or null throughout for the loss alone.
+            nint step = g == null ? 0 : classes;
+            losses[row] = FinishTarget(z, t, g, classes, m0, new ShortSum(sums.First, units.GetElement(0)), s0, settings, scale);
+            losses[row + 1] = FinishTarget(z + classes, t + classes, g + step, classes, m1, new ShortSum(sums.Second, units.GetElement(1)), s1, settings, scale);
+            losses[row + 2] = FinishTarget(z + 2 * classes, t + 2 * classes, g + 2 * step, classes, m2, new ShortSum(sums.Third, units.GetElement(2)), s2,
+                settings, scale);
+            losses[row + 3] = FinishTarget(z + 3 * classes, t + 3 * classes, g + 3 * step, classes, m3, new ShortSum(sums.Fourth, units.GetElement(3)), s3,
+                settings, scale);
+        }
+        return row;
+    }
+
+    /// <summary>The target sums of four consecutive rows against their maxima, each as <see cref="SumTargets(T*, T*, T*, int, T, bool, bool)"/> gives it for the row alone.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void FourTargetSums(T* z, T* t, int classes, T m0, T m1, T m2, T m3, bool smoothed,
+        out TargetSums s0, out TargetSums s1, out TargetSums s2, out TargetSums s3)
+    {
+        s0 = SumTargets(z, t, null, classes, m0, smoothed, masked: false);
+        s1 = SumTargets(z + classes, t + classes, null, classes, m1, smoothed, masked: false);
+        s2 = SumTargets(z + 2 * classes, t + 2 * classes, null, classes, m2, smoothed, masked: false);
+        s3 = SumTargets(z + 3 * classes, t + 3 * classes, null, classes, m3, smoothed, masked: false);
+    }
+
+    /// <summary>
+    /// The end of one row of <see cref="FourTargetRows"/>, its exponentials kept in the gradient's row (or not, for
+    /// the loss alone): the loss, and the gradient written over them, or the NaN row when its sum is NaN.
+    /// </summary>
+    private static double FinishTarget(T* z, T* t, T* g, int classes, T max, ShortSum sum, in TargetSums sums, in CrossEntropySettings<T> settings, double scale)
+    {
+        var rowTargets = new RowTargets<T>(-1, t, null, settings.Smoothing, false);
+        var statistics = sum.Statistics(max);
+        if (statistics.Kind != RowKind.Finite) return rowTargets.SpecialRow(statistics.Kind, z, classes, g, scale);
+        var target = new TargetLoss(sums, statistics, classes, softTargets: true, rowTargets, weighted: false, masked: false, labelLogit: 0);
+        if (g != null)
+            KeptTargetGradient(g, z, g, t, null, classes, T.CreateTruncating(scale * target.Weight / sum.Kept),
+                T.CreateTruncating(-scale * target.Keep), T.CreateTruncating(-scale * target.Uniform), masked: false, streaming: false);
+        return target.Loss;
+    }
+
+    /// <summary>
     /// The end of one row of <see cref="FourLabelRows"/>, its probabilities written and scaled: the label's share
     /// taken off and the loss, or the NaN row when its sum is NaN.
     /// </summary>

@@ -1309,6 +1309,9 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         if (labels != null && targets == null && SmoothsLikeALabel(settings) && InFours(classes))
             done += FourLabelRows(logits + (nint)done * classes, rows - done, classes, labels + done, settings,
                 gradient == null ? null : gradient + (nint)done * classes, losses + done);
+        else if (targets != null && settings.Weights == null && !settings.Masked && InFours(classes))
+            done += FourTargetRows(logits + (nint)done * classes, rows - done, classes, targets + (nint)done * classes, settings,
+                gradient == null ? null : gradient + (nint)done * classes, losses + done);
         for (int row = done; row < rows; row++)
             losses[row] = CrossEntropyRow(logits, classes, row, labels, targets, settings, gradient, streaming);
         FenceStreaming(streaming);
@@ -1727,10 +1730,15 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         }
         var sums = terms.Sums();
         bool exact = double.IsFinite(sums.TargetWeight + sums.TargetGap + sums.CoveredWeight + sums.CoveredGap)
-            && !TSimd.Any(TSimd.LessThan(terms.Smallest, TSimd.Create(T.CreateTruncating(Math.ScaleB(1.0, sizeof(T) == 4 ? -126 : -1022)))))
-            && !TSimd.Any(TSimd.LessThan(TSimd.Create(T.CreateTruncating(Math.ScaleB(1.0, 64))), terms.Largest));
+            && !(TWeighted.Value && TSimd.Any(TSimd.LessThan(terms.Smallest, TSimd.Create(T.CreateTruncating(sizeof(T) == 4 ? SmallestNormalSingle : SmallestNormalDouble)))))
+            && !TSimd.Any(TSimd.LessThan(TSimd.Create(T.CreateTruncating(TwoToThe64)), terms.Largest));
         return exact ? sums : SumTargetsWide(logits, soft, weights, count, shift, TSmoothed.Value, TMasked.Value);
     }
+
+    // SumTargets' bounds as constants: Math.ScaleB is a call, across which the loop's vectors were kept on the stack.
+    private const double SmallestNormalSingle = 1.1754943508222875e-38; // 2⁻¹²⁶
+    private const double SmallestNormalDouble = 2.2250738585072014e-308; // 2⁻¹⁰²²
+    private const double TwoToThe64 = 18446744073709551616.0;
 
     /// <summary>A choice fixed when a generic method is compiled: <see cref="Yes"/> or <see cref="No"/>.</summary>
     private interface IFlag
@@ -1809,13 +1817,22 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
                 if (TWeighted.Value) (_coveredWeight, _coveredWeightHigh) = TSimd.AddWide(group._coveredWeight, _coveredWeight, _coveredWeightHigh);
                 if (TMasked.Value) (_covered, _coveredHigh) = TSimd.AddWide(group._covered, _covered, _coveredHigh);
             }
-            Smallest = TSimd.Min(Smallest, group.Smallest);
+            if (TWeighted.Value) Smallest = TSimd.Min(Smallest, group.Smallest);
             Largest = TSimd.Max(Largest, group.Largest);
         }
 
-        /// <summary>The widened totals, the gaps multiplied back by 8.</summary>
-        public readonly TargetSums Sums() => new(TSimd.SumWide(_targetWeight, _targetWeightHigh), 8 * TSimd.SumWide(_targetGap, _targetGapHigh),
-            TSimd.SumWide(_coveredWeight, _coveredWeightHigh), 8 * TSimd.SumWide(_coveredGap, _coveredGapHigh), TSimd.SumWide(_covered, _coveredHigh));
+        /// <summary>
+        /// The widened totals, the gaps multiplied back by 8; those the flags leave out are 0 without a reduction
+        /// (five reductions took much of a short row's time). Inlined, so the terms stay in registers: called, it
+        /// took them by reference and kept every accumulator on the stack.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly TargetSums Sums() => new(
+            TSoft.Value ? TSimd.SumWide(_targetWeight, _targetWeightHigh) : 0,
+            TSoft.Value ? 8 * TSimd.SumWide(_targetGap, _targetGapHigh) : 0,
+            TSmoothed.Value && TWeighted.Value ? TSimd.SumWide(_coveredWeight, _coveredWeightHigh) : 0,
+            TSmoothed.Value ? 8 * TSimd.SumWide(_coveredGap, _coveredGapHigh) : 0,
+            TSmoothed.Value && TMasked.Value ? TSimd.SumWide(_covered, _coveredHigh) : 0);
     }
 
     /// <summary>
