@@ -26,7 +26,8 @@ public class KernelBenchmarks : RowKernelBenchmarks
 /// <see cref="KernelBenchmarks"/> on rows a little longer than a vector, about 1.1 million floats a batch, one
 /// thread: rows of 17 to 128 classes go four at a time, longer ones one by one with a row-local exponential. Also
 /// the kernels that read a row and write one value (log-sum-exp, the smooth max, the loss alone), which should
-/// take no longer than softmax, which writes the whole row.
+/// take no longer than softmax, which writes the whole row, and cross-entropy's loss and gradient with label
+/// smoothing and against soft targets (a teacher's probabilities), the forms a classifier's training uses.
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(FullyOptimized))]
@@ -46,6 +47,24 @@ public class ShortRowBenchmarks : RowKernelBenchmarks
 
     [Benchmark]
     public double CrossEntropyLoss() => CrossEntropy.Loss(Logits, Classes, Labels, CrossEntropyOptions);
+
+    private float[] _targets = [];
+    private CrossEntropyOptions _smoothed = CrossEntropyOptions.Default;
+
+    // The base's [GlobalSetup] calls this (BenchmarkDotNet allows one a class).
+    public override void Setup()
+    {
+        base.Setup();
+        _targets = new float[Logits.Length];
+        Multinoulli.Softmax.Probabilities(Logits.Select(z => z * 0.5f).ToArray(), Classes, _targets);
+        _smoothed = CrossEntropyOptions with { LabelSmoothing = 0.1 };
+    }
+
+    [Benchmark]
+    public double CrossEntropyLabelSmoothing() => CrossEntropy.LossAndGradient(Logits, Classes, Labels, Output, _smoothed);
+
+    [Benchmark]
+    public double CrossEntropySoftTargets() => CrossEntropy.LossAndGradient(Logits, Classes, _targets, Output, CrossEntropyOptions);
 }
 
 /// <summary>The contenders of the kernel benchmarks, for the shapes and thread counts a derived class gives.</summary>
@@ -61,6 +80,8 @@ public abstract class RowKernelBenchmarks
     protected float[] Logits => _logits;
     protected int Classes => _classes;
     protected int[] Labels => _labels;
+    /// <summary>One value an element, for the kernels that write the whole batch.</summary>
+    protected float[] Output => _output;
     /// <summary>One value a row, for the reductions.</summary>
     protected float[] PerRow => _perRow;
     protected SoftmaxOptions SoftmaxOptions => _softmax;
@@ -77,7 +98,7 @@ public abstract class RowKernelBenchmarks
     private int _classes;
 
     [GlobalSetup]
-    public void Setup()
+    public virtual void Setup()
     {
         (_rows, _classes) = Batches.Parse(Shape);
         (_logits, _labels) = Batches.Draw(_rows, _classes);
