@@ -95,44 +95,12 @@ public class ShortRowBatchTests
             var smooth = new T[count];
             width.SmoothMax(logits, smooth, classes, temperature, true);
 
-            var losses = new double[count];
-            var gradient = new T[logits.Length];
-            width.CrossEntropy(logits, classes, labels, null, null, 0, false, gradient, losses);
-            var lossesAlone = new double[count];
-            width.CrossEntropy(logits, classes, labels, null, null, 0, false, null, lossesAlone);
-            // Evenly smoothed, a row's loss alone must also be the loss that comes with its gradient.
-            var smoothedLosses = new double[count];
-            var smoothedGradient = new T[logits.Length];
-            width.CrossEntropy(logits, classes, labels, null, null, Smoothing, false, smoothedGradient, smoothedLosses);
-            var smoothedAlone = new double[count];
-            width.CrossEntropy(logits, classes, labels, null, null, Smoothing, false, null, smoothedAlone);
-            Assert.Equal(smoothedLosses, smoothedAlone);
-            var smoothedInPlace = (T[])logits.Clone();
-            var smoothedInPlaceLosses = new double[count];
-            width.CrossEntropy(smoothedInPlace, classes, labels, null, null, Smoothing, false, smoothedInPlace, smoothedInPlaceLosses);
-            Assert.True(SameBits<T>(smoothedGradient, smoothedInPlace), $"{width}, {classes} classes: the smoothed gradient in place differs");
-            Assert.Equal(smoothedLosses, smoothedInPlaceLosses);
-            // Soft targets, plain and evenly smoothed: the loss alone must be the loss with the gradient, and in place the same bits.
-            var softLosses = new double[count];
-            var softGradient = new T[logits.Length];
-            width.CrossEntropy(logits, classes, null, soft, null, 0, false, softGradient, softLosses);
-            var softAlone = new double[count];
-            width.CrossEntropy(logits, classes, null, soft, null, 0, false, null, softAlone);
-            Assert.Equal(softLosses, softAlone);
-            var softSmoothedLosses = new double[count];
-            var softSmoothedGradient = new T[logits.Length];
-            width.CrossEntropy(logits, classes, null, soft, null, Smoothing, false, softSmoothedGradient, softSmoothedLosses);
-            var softSmoothedAlone = new double[count];
-            width.CrossEntropy(logits, classes, null, soft, null, Smoothing, false, null, softSmoothedAlone);
-            Assert.Equal(softSmoothedLosses, softSmoothedAlone);
-            var softInPlace = (T[])logits.Clone();
-            var softInPlaceLosses = new double[count];
-            width.CrossEntropy(softInPlace, classes, null, soft, null, Smoothing, false, softInPlace, softInPlaceLosses);
-            Assert.True(SameBits<T>(softSmoothedGradient, softInPlace), $"{width}, {classes} classes: the soft targets' gradient in place differs");
-            Assert.Equal(softSmoothedLosses, softInPlaceLosses);
-            var gradientInPlace = (T[])logits.Clone();
-            width.CrossEntropy(gradientInPlace, classes, labels, null, null, 0, false, gradientInPlace, new double[count]);
-            Assert.True(SameBits<T>(gradient, gradientInPlace), $"{width}, {classes} classes: the gradient in place differs");
+            // Cross-entropy against labels and soft targets, plain and evenly smoothed.
+            string batch = $"{width}, {classes} classes";
+            var (gradient, losses) = CrossEntropyChecked(width, logits, classes, labels, null, 0, batch);
+            var (smoothedGradient, smoothedLosses) = CrossEntropyChecked(width, logits, classes, labels, null, Smoothing, $"{batch}, smoothed");
+            var (softGradient, softLosses) = CrossEntropyChecked(width, logits, classes, null, soft, 0, $"{batch}, soft targets");
+            var (softSmoothedGradient, softSmoothedLosses) = CrossEntropyChecked(width, logits, classes, null, soft, Smoothing, $"{batch}, soft targets smoothed");
 
             for (int r = 0; r < count; r++)
             {
@@ -156,10 +124,9 @@ public class ShortRowBatchTests
                 width.CrossEntropy(row, classes, [labels[r]], null, null, 0, false, singleGradient, singleLoss);
                 Assert.True(SameBits<T>(gradient.AsSpan(r * classes, classes), singleGradient), $"{where}: the gradient in a batch and alone differ");
                 Assert.Equal(singleLoss[0], losses[r]);
-                Assert.Equal(lossesAlone[r], losses[r]);
                 var singleLossAlone = new double[1];
                 width.CrossEntropy(row, classes, [labels[r]], null, null, 0, false, null, singleLossAlone);
-                Assert.Equal(singleLossAlone[0], lossesAlone[r]);
+                Assert.Equal(singleLossAlone[0], losses[r]);
                 var singleSmoothed = new T[classes];
                 var singleSmoothedLoss = new double[1];
                 width.CrossEntropy(row, classes, [labels[r]], null, null, Smoothing, false, singleSmoothed, singleSmoothedLoss);
@@ -220,6 +187,29 @@ public class ShortRowBatchTests
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Cross-entropy of a batch with its gradient, which must give the same losses as the loss alone, and the same
+    /// bits and losses when the gradient overwrites the logits (each row's target sums and label logit are read
+    /// before its gradient is written). Returns the gradient and the losses.
+    /// </summary>
+    private static (T[] Gradient, double[] Losses) CrossEntropyChecked<T>(Widths<T>.Width width, T[] logits, int classes, int[]? labels, T[]? soft,
+        double smoothing, string where) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int count = logits.Length / classes;
+        var gradient = new T[logits.Length];
+        var losses = new double[count];
+        width.CrossEntropy(logits, classes, labels, soft, null, smoothing, false, gradient, losses);
+        var alone = new double[count];
+        width.CrossEntropy(logits, classes, labels, soft, null, smoothing, false, null, alone);
+        Assert.Equal(losses, alone);
+        var inPlace = (T[])logits.Clone();
+        var inPlaceLosses = new double[count];
+        width.CrossEntropy(inPlace, classes, labels, soft, null, smoothing, false, inPlace, inPlaceLosses);
+        Assert.True(SameBits<T>(gradient, inPlace), $"{where}: the gradient in place differs");
+        Assert.Equal(losses, inPlaceLosses);
+        return (gradient, losses);
     }
 
     /// <summary>
