@@ -418,9 +418,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         var statistics = sum.Statistics(max);
         if (statistics.Kind != RowKind.Finite) return rowTargets.SpecialRow(statistics.Kind, z, classes, g, scale);
         var target = new TargetLoss(sums, statistics, classes, softTargets: true, rowTargets, weighted: false, masked: false, labelLogit: 0);
-        if (g != null)
-            KeptTargetGradient(g, z, g, t, null, classes, T.CreateTruncating(scale * target.Weight / sum.Kept),
-                T.CreateTruncating(-scale * target.Keep), T.CreateTruncating(-scale * target.Uniform), masked: false, streaming: false);
+        if (g != null) target.WriteGradient(g, z, g, t, null, classes, sum.Kept, scale, rowTargets.Label, masked: false);
         return target.Loss;
     }
 

@@ -1570,10 +1570,7 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
             rowTargets, weights != null, masked, labelLogit);
         loss = target.Loss;
         if (g == null) return true;
-        double scale = settings.GradientScale;
-        KeptTargetGradient(kept, z, g, soft, weights, classes, T.CreateTruncating(scale * target.Weight / sum.Kept),
-            T.CreateTruncating(-scale * target.Keep), T.CreateTruncating(-scale * target.Uniform), masked, streaming: false);
-        target.FixLabel(g, rowTargets.Label, scale);
+        target.WriteGradient(kept, z, g, soft, weights, classes, sum.Kept, settings.GradientScale, rowTargets.Label, masked);
         return true;
     }
 
@@ -1613,6 +1610,19 @@ internal static unsafe partial class RowKernels<TSimd, TVector, T>
         public void FixLabel(T* g, int label, double scale)
         {
             if (Own > 0) g[label] = T.CreateTruncating(double.CreateTruncating(g[label]) - scale * Own);
+        }
+
+        /// <summary>
+        /// The gradient of a short row whose exponentials against its maximum, summing to <paramref name="sum"/>, are
+        /// kept at <paramref name="kept"/> (which may be <paramref name="g"/>): <see cref="KeptTargetGradient"/> with
+        /// this row's factors, then <see cref="FixLabel"/>. One form for a row alone and four at a time, so that both
+        /// give a row the same bits.
+        /// </summary>
+        public void WriteGradient(T* kept, T* z, T* g, T* soft, T* weights, int classes, double sum, double scale, int label, bool masked)
+        {
+            KeptTargetGradient(kept, z, g, soft, weights, classes, T.CreateTruncating(scale * Weight / sum),
+                T.CreateTruncating(-scale * Keep), T.CreateTruncating(-scale * Uniform), masked, streaming: false);
+            FixLabel(g, label, scale);
         }
     }
 
